@@ -1,0 +1,1 @@
+"""Primitive ops: each a `Function` with a hand-written backward, one file per family."""

@@ -1,0 +1,292 @@
+"""Elementwise primitives: unary ops, and binary ops with NumPy broadcasting.
+
+Binary ops follow NumPy's type promotion (a float32 and a float64 operand give float64) and
+their gradients are summed back to each input's shape and cast to its dtype by `unbroadcast`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """Sum `grad` over the axes that broadcasting added or stretched, so it has `shape`, and
+    cast it to `dtype`. The one helper every broadcasting op uses for its backward."""
+    if grad.shape != shape:
+        lead = grad.ndim - len(shape)
+        stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+        grad = grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True)
+        grad = grad.reshape(shape)
+    if grad.dtype != dtype:
+        grad = grad.astype(dtype)
+    return grad
+
+
+# ---------------------------------------------------------------------------- unary
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.negative(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.negative(grad)
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad / (2 * out)
+
+
+class Abs(Function):
+    """|x|; the gradient at 0 is 0 (sign(0) = 0), as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.sign(x)
+
+
+class Relu(Function):
+    """max(x, 0); relu'(0) = 0."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.maximum(x, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out > 0)
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, x):
+        # 0.5 * (1 + tanh(x / 2)) is exact and never overflows, unlike 1 / (1 + exp(-x)).
+        out = np.tanh(x * 0.5)
+        out += 1
+        out *= 0.5
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out * (1 - out)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+
+# ---------------------------------------------------------------------------- binary
+
+
+class _Binary(Function):
+    """Shared bookkeeping of broadcasting binary ops: remembers the input shapes and dtypes."""
+
+    @staticmethod
+    def remember(ctx, a, b):
+        ctx.meta = (a.shape, a.dtype, b.shape, b.dtype)
+
+    @staticmethod
+    def reduce(ctx, grad_a, grad_b):
+        shape_a, dtype_a, shape_b, dtype_b = ctx.meta
+        need_a, need_b = ctx.needs_input_grad
+        return (unbroadcast(grad_a, shape_a, dtype_a) if need_a else None,
+                unbroadcast(grad_b, shape_b, dtype_b) if need_b else None)
+
+
+class Add(_Binary):
+    @staticmethod
+    def forward(ctx, a, b):
+        _Binary.remember(ctx, a, b)
+        return np.add(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _Binary.reduce(ctx, grad, grad)
+
+
+class Sub(_Binary):
+    @staticmethod
+    def forward(ctx, a, b):
+        _Binary.remember(ctx, a, b)
+        return np.subtract(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _Binary.reduce(ctx, grad, -grad if ctx.needs_input_grad[1] else None)
+
+
+class Mul(_Binary):
+    @staticmethod
+    def forward(ctx, a, b):
+        _Binary.remember(ctx, a, b)
+        ctx.save_for_backward(a, b)
+        return np.multiply(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return _Binary.reduce(ctx, grad * b if need_a else None, grad * a if need_b else None)
+
+
+class Div(_Binary):
+    @staticmethod
+    def forward(ctx, a, b):
+        _Binary.remember(ctx, a, b)
+        out = np.true_divide(a, b)
+        ctx.save_for_backward(b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        b, out = ctx.saved_tensors
+        grad_a = grad / b
+        need_b = ctx.needs_input_grad[1]
+        return _Binary.reduce(ctx, grad_a, -grad_a * out if need_b else None)
+
+
+class Pow(_Binary):
+    """a ** b; the gradient for b is a ** b * log(a), computed only when b needs it."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _Binary.remember(ctx, a, b)
+        out = np.power(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad * b * np.power(a, b - 1) if need_a else None
+        grad_b = grad * out * np.log(a) if need_b else None
+        return _Binary.reduce(ctx, grad_a, grad_b)
+
+
+def _tie_aware_masks(winner: np.ndarray, tie: np.ndarray, grad: np.ndarray):
+    """Gradient shares for the (first, second) operand of maximum/minimum: ties split evenly."""
+    share = winner + 0.5 * tie
+    share = share.astype(grad.dtype, copy=False)
+    return grad * share, grad * (1 - share)
+
+
+class Maximum(_Binary):
+    """Elementwise maximum; where a == b each side gets half the gradient (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _Binary.remember(ctx, a, b)
+        ctx.save_for_backward(a, b)
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _Binary.reduce(ctx, *_tie_aware_masks(a > b, a == b, grad))
+
+
+class Minimum(_Binary):
+    """Elementwise minimum; where a == b each side gets half the gradient (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _Binary.remember(ctx, a, b)
+        ctx.save_for_backward(a, b)
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _Binary.reduce(ctx, *_tie_aware_masks(a < b, a == b, grad))
+
+
+class Where(Function):
+    """where(condition, a, b): the gradient flows to a where condition holds, else to b."""
+
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        condition = np.asarray(condition, dtype=bool)
+        ctx.save_for_backward(condition)
+        ctx.meta = (a.shape, a.dtype, b.shape, b.dtype)
+        return np.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (condition,) = ctx.saved_tensors
+        shape_a, dtype_a, shape_b, dtype_b = ctx.meta
+        _, need_a, need_b = ctx.needs_input_grad
+        zero = np.zeros((), dtype=grad.dtype)
+        grad_a = unbroadcast(np.where(condition, grad, zero), shape_a, dtype_a) if need_a else None
+        grad_b = unbroadcast(np.where(condition, zero, grad), shape_b, dtype_b) if need_b else None
+        return None, grad_a, grad_b
+
+
+class Cast(Function):
+    """Change the dtype; the gradient is cast back to the input's dtype."""
+
+    @staticmethod
+    def forward(ctx, x, *, dtype):
+        ctx.in_dtype = x.dtype
+        return x.astype(dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.astype(ctx.in_dtype, copy=False)

@@ -1,0 +1,72 @@
+"""Reductions over an axis tuple: sum, max, min (ties share the gradient evenly)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+
+
+def normalize_axes(axis, ndim: int, op: str) -> tuple:
+    """`axis` (None, an int or a sequence of ints, negatives allowed) as a sorted tuple of
+    non-negative axes; a clear error names the op when an axis is out of range or repeated."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    bound = max(ndim, 1)  # a 0-d tensor accepts axis 0 or -1, as in PyTorch
+    for a in axes:
+        if not -bound <= a < bound:
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
+    result = sorted({int(a) % bound for a in axes})
+    if len(result) != len(axes):
+        raise ValueError(f"{op}: repeated axis in {axis}")
+    return tuple(result) if ndim else ()
+
+
+def _expand_back(grad: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
+    """Re-insert the reduced axes into grad (size 1) so it broadcasts against the input."""
+    return grad if keepdims else np.expand_dims(grad, axes)
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, x, *, axis=None, keepdims=False):
+        axes = normalize_axes(axis, x.ndim, "sum")
+        ctx.meta = (x.shape, axes, keepdims)
+        return np.sum(x, axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, axes, keepdims = ctx.meta
+        return np.broadcast_to(_expand_back(grad, axes, keepdims), shape)
+
+
+class _Extreme(Function):
+    """max/min over axes: the gradient is split evenly among the tied extremes."""
+
+    reducer = None
+
+    @classmethod
+    def forward(cls, ctx, x, *, axis=None, keepdims=False):
+        axes = normalize_axes(axis, x.ndim, cls.__name__.lower())
+        if x.size == 0:
+            raise ValueError(f"{cls.__name__.lower()}: cannot reduce an empty tensor of shape {x.shape}")
+        out = cls.reducer(x, axis=axes, keepdims=True)
+        ctx.save_for_backward(x, out)
+        ctx.meta = (axes, keepdims)
+        return out if keepdims else np.squeeze(out, axis=axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        axes, keepdims = ctx.meta
+        winners = (x == out).astype(grad.dtype)
+        winners /= winners.sum(axis=axes, keepdims=True)
+        return winners * _expand_back(grad, axes, keepdims)
+
+
+class Max(_Extreme):
+    reducer = staticmethod(np.max)
+
+
+class Min(_Extreme):
+    reducer = staticmethod(np.min)

@@ -1,0 +1,29 @@
+"""The global random generator behind randn, rand, weight initialisation, dropout and
+shuffling; `manual_seed` makes all of them reproducible."""
+from __future__ import annotations
+
+import numpy as np
+
+_generator = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Reseed the global generator (and return it)."""
+    global _generator
+    _generator = np.random.default_rng(seed)
+    return _generator
+
+
+def generator() -> np.random.Generator:
+    """The global generator."""
+    return _generator
+
+
+def get_rng_state() -> dict:
+    """The generator's state, for checkpoints."""
+    return _generator.bit_generator.state
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore a state from `get_rng_state`."""
+    _generator.bit_generator.state = state

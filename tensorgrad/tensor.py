@@ -1,0 +1,514 @@
+"""`Tensor`: one ndarray plus what autograd needs (requires_grad, grad, its tape node).
+
+Every differentiable method calls a primitive's `Function.apply` (tensorgrad/ops) or is a
+short composite of such methods, so its backward comes from the tape.
+
+Dtype rules:
+- float data becomes the default dtype (float32, see `set_default_dtype`) unless `dtype` is
+  given; wrapping an existing ndarray with `Tensor(array)` or `from_numpy` keeps its dtype;
+- Python scalars never change a tensor's dtype (`x * 0.5` stays float32);
+- two tensors of different float dtypes promote as NumPy does (float32 + float64 -> float64),
+  and each input's gradient comes back in that input's own dtype;
+- integer and bool tensors exist (labels, indices, masks) but never require gradients.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import autograd
+from .ops import elementwise as ew
+from .ops import linalg, movement, reduce
+
+_default_dtype = np.dtype(np.float32)
+
+
+def set_default_dtype(dtype) -> None:
+    """Set the dtype that float data gets when none is given (float32 initially)."""
+    global _default_dtype
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"set_default_dtype: expected a floating dtype, got {dtype}")
+    _default_dtype = dtype
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype that float data gets when none is given."""
+    return _default_dtype
+
+
+def as_array(data, dtype=None) -> np.ndarray:
+    """Convert data to an ndarray: float data to the default dtype unless `dtype` is given."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.asarray(data, dtype=np.dtype(dtype))
+    array = np.asarray(data)
+    if array.dtype.kind == "f" and array.dtype != _default_dtype:
+        array = array.astype(_default_dtype)
+    elif array.dtype.kind == "O":
+        raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} data")
+    return array
+
+
+class _HookHandle:
+    def __init__(self, hooks: list, fn):
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self) -> None:
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
+class Tensor:
+    """An n-dimensional array that records the operations on it for automatic differentiation.
+
+    `Tensor(ndarray)` wraps the array without copying and keeps its dtype; other data is
+    converted as `tg.tensor` does. Set `requires_grad=True` on a float tensor to get its
+    gradient in `.grad` after `backward()`.
+    """
+
+    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_hooks", "_retains_grad",
+                 "__weakref__", "__dict__")
+    __array_ufunc__ = None  # make `ndarray + Tensor` call Tensor.__radd__
+
+    def __init__(self, data, requires_grad: bool = False):
+        self.data = data if isinstance(data, np.ndarray) else as_array(data)
+        self.grad = None
+        self._ctx = None
+        self._hooks = None
+        self._retains_grad = False
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    # ------------------------------------------------------------------ autograd state
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients are computed for this tensor."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and self.data.dtype.kind not in "fc":
+            raise TypeError(f"only floating-point tensors can require gradients, this one is "
+                            f"{self.data.dtype} with shape {self.shape}")
+        if not value and self._ctx is not None:
+            raise RuntimeError("requires_grad can only be switched off on a leaf tensor; "
+                               "use detach() to get a tensor outside the graph")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Set requires_grad in place and return self."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors created by the user rather than by a recorded operation."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        """The primitive (Function subclass) that produced this tensor, or None for a leaf."""
+        return None if self._ctx is None else self._ctx.fn
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing this one's data, outside the graph (no gradient flows back)."""
+        return Tensor(self.data)
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` on this non-leaf tensor after backward (leaves always keep it)."""
+        self._retains_grad = True
+
+    def register_hook(self, hook):
+        """Call hook(grad) whenever this tensor's gradient is computed; if it returns a Tensor,
+        that replaces the gradient. Returns a handle whose remove() unregisters the hook."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does "
+                               "not require grad")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _HookHandle(self._hooks, hook)
+
+    def _run_hooks(self, grad: np.ndarray) -> np.ndarray:
+        for hook in self._hooks:
+            result = hook(Tensor(grad))
+            if result is not None:
+                grad = result.data if isinstance(result, Tensor) else np.asarray(result)
+        return grad
+
+    def backward(self, grad=None, retain_graph: bool = False) -> None:
+        """Compute the gradient of this tensor with respect to every leaf that requires grad
+        and accumulate it into their `.grad`. A non-scalar tensor needs `grad`, the gradient
+        of some scalar with respect to it."""
+        if not self.requires_grad:
+            raise RuntimeError(f"backward: this tensor (shape {self.shape}) does not require "
+                               "grad: none of its inputs had requires_grad=True, or it was "
+                               "computed under no_grad()")
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"backward: a gradient can be created implicitly only for a "
+                                   f"scalar output, this tensor has shape {self.shape}; call "
+                                   "backward(grad) with a gradient of that shape")
+            grad = np.ones(self.shape, dtype=self.dtype)
+        else:
+            grad = as_array(grad, dtype=self.dtype)
+            if grad.shape != self.shape:
+                raise ValueError(f"backward: the gradient has shape {grad.shape}, the tensor "
+                                 f"has shape {self.shape}")
+        autograd.backward(self, grad, retain_graph=retain_graph)
+
+    # ------------------------------------------------------------------ array facts
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return self.data.size
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def numpy(self) -> np.ndarray:
+        """The underlying ndarray (no copy)."""
+        return self.data
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors can be converted to a Python "
+                             f"number, this one has shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor with shape {self.shape} is "
+                             "ambiguous; use .any() or .all()")
+        return bool(self.data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extra = f", dtype={self.dtype}"
+        if self._ctx is not None:
+            extra += f", grad_fn={self._ctx.fn.__name__}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    __hash__ = object.__hash__
+
+    # ------------------------------------------------------------------ dtype
+
+    def to(self, dtype) -> "Tensor":
+        """This tensor converted to `dtype` (differentiable; self if it already has it)."""
+        dtype = np.dtype(dtype)
+        return self if dtype == self.dtype else ew.Cast.apply(self, dtype=dtype)
+
+    astype = to
+
+    def float(self) -> "Tensor":
+        return self.to(np.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(np.float64)
+
+    # ------------------------------------------------------------------ arithmetic
+
+    def _operand(self, other) -> "Tensor":
+        """Turn the other operand of a binary op into a Tensor; Python scalars take this
+        tensor's dtype (an int tensor with a float scalar becomes the default float dtype)."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, (numbers.Number, np.generic)) and not isinstance(other, np.ndarray):
+            kind = self.dtype.kind
+            if kind in "fc" or (isinstance(other, numbers.Integral) and kind in "iu"):
+                return Tensor(np.asarray(other, dtype=self.dtype))
+            return Tensor(as_array(other))
+        return Tensor(other if isinstance(other, np.ndarray) else as_array(other))
+
+    def __add__(self, other):
+        return ew.Add.apply(self, self._operand(other))
+
+    def __radd__(self, other):
+        return ew.Add.apply(self._operand(other), self)
+
+    def __sub__(self, other):
+        return ew.Sub.apply(self, self._operand(other))
+
+    def __rsub__(self, other):
+        return ew.Sub.apply(self._operand(other), self)
+
+    def __mul__(self, other):
+        return ew.Mul.apply(self, self._operand(other))
+
+    def __rmul__(self, other):
+        return ew.Mul.apply(self._operand(other), self)
+
+    def __truediv__(self, other):
+        return ew.Div.apply(self, self._operand(other))
+
+    def __rtruediv__(self, other):
+        return ew.Div.apply(self._operand(other), self)
+
+    def __pow__(self, other):
+        return ew.Pow.apply(self, self._operand(other))
+
+    def __rpow__(self, other):
+        return ew.Pow.apply(self._operand(other), self)
+
+    def __matmul__(self, other):
+        return linalg.MatMul.apply(self, self._operand(other))
+
+    def __rmatmul__(self, other):
+        return linalg.MatMul.apply(self._operand(other), self)
+
+    def __neg__(self):
+        return ew.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    # comparisons give bool tensors and carry no gradient
+    def __lt__(self, other):
+        return Tensor(self.data < self._operand(other).data)
+
+    def __le__(self, other):
+        return Tensor(self.data <= self._operand(other).data)
+
+    def __gt__(self, other):
+        return Tensor(self.data > self._operand(other).data)
+
+    def __ge__(self, other):
+        return Tensor(self.data >= self._operand(other).data)
+
+    def __eq__(self, other):
+        return Tensor(self.data == self._operand(other).data)
+
+    def __ne__(self, other):
+        return Tensor(self.data != self._operand(other).data)
+
+    def any(self, axis=None, keepdims: bool = False) -> "Tensor":
+        return Tensor(np.any(self.data, axis=axis, keepdims=keepdims))
+
+    def all(self, axis=None, keepdims: bool = False) -> "Tensor":
+        return Tensor(np.all(self.data, axis=axis, keepdims=keepdims))
+
+    # ------------------------------------------------------------------ unary math
+
+    def exp(self):
+        return ew.Exp.apply(self)
+
+    def log(self):
+        return ew.Log.apply(self)
+
+    def sqrt(self):
+        return ew.Sqrt.apply(self)
+
+    def abs(self):
+        return ew.Abs.apply(self)
+
+    def relu(self):
+        return ew.Relu.apply(self)
+
+    def sigmoid(self):
+        return ew.Sigmoid.apply(self)
+
+    def tanh(self):
+        return ew.Tanh.apply(self)
+
+    def maximum(self, other):
+        """Elementwise maximum (ties split the gradient evenly)."""
+        return ew.Maximum.apply(self, self._operand(other))
+
+    def minimum(self, other):
+        """Elementwise minimum (ties split the gradient evenly)."""
+        return ew.Minimum.apply(self, self._operand(other))
+
+    def clip(self, lo=None, hi=None):
+        """Clamp to [lo, hi] (either may be None); gradient 1 inside, boundaries included."""
+        out = self
+        if lo is not None:
+            out = where(self.data < lo, self._operand(lo), out)
+        if hi is not None:
+            out = where(self.data > hi, self._operand(hi), out)
+        return out
+
+    # ------------------------------------------------------------------ reductions
+
+    def sum(self, axis=None, keepdims: bool = False):
+        return reduce.Sum.apply(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims: bool = False):
+        """Maximum over axes; tied maxima share the gradient evenly."""
+        return reduce.Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims: bool = False):
+        """Minimum over axes; tied minima share the gradient evenly."""
+        return reduce.Min.apply(self, axis=axis, keepdims=keepdims)
+
+    def _count(self, axis) -> int:
+        axes = reduce.normalize_axes(axis, self.ndim, "mean")
+        return int(np.prod([self.shape[a] for a in axes]))
+
+    def mean(self, axis=None, keepdims: bool = False):
+        return self.sum(axis, keepdims) / self._count(axis)
+
+    def var(self, axis=None, keepdims: bool = False, ddof: int = 0):
+        """Variance over axes; ddof=0 is the biased estimate (NumPy's default)."""
+        centered = self - self.mean(axis, keepdims=True)
+        return (centered * centered).sum(axis, keepdims) / (self._count(axis) - ddof)
+
+    def std(self, axis=None, keepdims: bool = False, ddof: int = 0):
+        return self.var(axis, keepdims, ddof).sqrt()
+
+    def logsumexp(self, axis=None, keepdims: bool = False):
+        """log(sum(exp(x))) over axes, shifted by the maximum so it never overflows."""
+        shift = self.data.max(axis=axis, keepdims=True) if self.data.size else 0.0
+        shift = Tensor(np.where(np.isfinite(shift), shift, 0).astype(self.dtype))
+        out = (self - shift).exp().sum(axis, keepdims=True).log() + shift
+        return out if keepdims else out.squeeze(axis)
+
+    def softmax(self, axis: int = -1):
+        shifted = self - Tensor(self.data.max(axis=axis, keepdims=True))
+        e = shifted.exp()
+        return e / e.sum(axis, keepdims=True)
+
+    def log_softmax(self, axis: int = -1):
+        return self - self.logsumexp(axis, keepdims=True)
+
+    def argmax(self, axis=None, keepdims: bool = False) -> "Tensor":
+        return Tensor(np.argmax(self.data, axis=axis, keepdims=keepdims))
+
+    def argmin(self, axis=None, keepdims: bool = False) -> "Tensor":
+        return Tensor(np.argmin(self.data, axis=axis, keepdims=keepdims))
+
+    # ------------------------------------------------------------------ movement
+
+    def reshape(self, *shape):
+        shape = _shape_args(shape)
+        return self if shape == self.shape else movement.Reshape.apply(self, shape=shape)
+
+    view = reshape
+
+    def permute(self, *axes):
+        return movement.Permute.apply(self, axes=_shape_args(axes))
+
+    def transpose(self, a: int = -2, b: int = -1):
+        """Swap two axes (the last two by default)."""
+        axes = list(range(self.ndim))
+        try:
+            axes[a], axes[b] = axes[b], axes[a]
+        except IndexError:
+            raise ValueError(f"transpose: axes ({a}, {b}) out of range for shape {self.shape}") from None
+        return self.permute(*axes)
+
+    @property
+    def T(self):
+        """All axes reversed (the matrix transpose for 2-D tensors), as in NumPy."""
+        return self.permute(*reversed(range(self.ndim)))
+
+    def expand(self, *shape):
+        return movement.Expand.apply(self, shape=_shape_args(shape))
+
+    def flatten(self, start_axis: int = 0, end_axis: int = -1):
+        """Merge axes start_axis..end_axis into one."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_axis % self.ndim, end_axis % self.ndim
+        shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
+        return self.reshape(shape)
+
+    def squeeze(self, axis=None):
+        """Remove size-1 axes (all of them, or those named)."""
+        if axis is None:
+            axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
+        else:
+            axes = reduce.normalize_axes(axis, self.ndim, "squeeze")
+            bad = [a for a in axes if self.ndim and self.shape[a] != 1]
+            if bad:
+                raise ValueError(f"squeeze: axis {bad[0]} of shape {self.shape} has size "
+                                 f"{self.shape[bad[0]]}, not 1")
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
+
+    def unsqueeze(self, axis: int):
+        """Insert a size-1 axis at position `axis` (negative counts from the end of the result)."""
+        if not -self.ndim - 1 <= axis <= self.ndim:
+            raise ValueError(f"unsqueeze: axis {axis} out of range for shape {self.shape}")
+        axis = axis % (self.ndim + 1)
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def pad(self, pad_width, value: float = 0.0):
+        """Constant padding; pad_width as np.pad: ((before, after), ...) per axis."""
+        return movement.Pad.apply(self, pad_width=pad_width, value=value)
+
+    def __getitem__(self, index):
+        return movement.GetItem.apply(self, index=_unwrap_index(index))
+
+    def __setitem__(self, index, value) -> None:
+        if self.requires_grad:
+            raise RuntimeError("setitem: in-place assignment to a tensor that requires grad "
+                               "would corrupt its gradient; assign to x.data or work on a "
+                               "detached copy")
+        self.data[_unwrap_index(index)] = value.data if isinstance(value, Tensor) else value
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
+def _shape_args(shape) -> tuple:
+    """Accept both f(2, 3) and f((2, 3))."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def _unwrap_index(index):
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray([i.data if isinstance(i, Tensor) else i for i in index])
+    return index
+
+
+def where(condition, a, b) -> Tensor:
+    """Elements of a where condition holds, else of b (gradients flow to a and b)."""
+    condition = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = Tensor(as_array(a))
+    a = a if isinstance(a, Tensor) else b._operand(a)
+    b = b if isinstance(b, Tensor) else a._operand(b)
+    return ew.Where.apply(condition, a, b)
+
+
+def cat(tensors, axis: int = 0) -> Tensor:
+    """Concatenate tensors along an existing axis."""
+    return movement.Cat.apply(*tensors, axis=axis)
+
+
+def stack(tensors, axis: int = 0) -> Tensor:
+    """Stack same-shape tensors along a new axis."""
+    return movement.Stack.apply(*tensors, axis=axis)
