@@ -79,7 +79,7 @@ class Context:
     `needs_input_grad[i]` tells whether the i-th positional input wants a gradient.
     """
 
-    __slots__ = ("fn", "inputs", "needs_input_grad", "_saved", "_freed", "__dict__")
+    __slots__ = ("fn", "inputs", "needs_input_grad", "_saved", "_freed", "__dict__", "__weakref__")
 
     def __init__(self, fn, inputs, needs_input_grad):
         self.fn = fn

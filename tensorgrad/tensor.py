@@ -6,7 +6,8 @@ short composite of such methods, so its backward comes from the tape.
 Dtype rules:
 - float data becomes the default dtype (float32, see `set_default_dtype`) unless `dtype` is
   given; wrapping an existing ndarray with `Tensor(array)` or `from_numpy` keeps its dtype;
-- Python scalars never change a tensor's dtype (`x * 0.5` stays float32);
+- Python scalars never change a float tensor's dtype (`x * 0.5` stays float32); an integer
+  tensor with a float scalar follows NumPy (`labels * 0.5` is float64);
 - two tensors of different float dtypes promote as NumPy does (float32 + float64 -> float64),
   and each input's gradient comes back in that input's own dtype;
 - integer and bool tensors exist (labels, indices, masks) but never require gradients.
@@ -238,14 +239,14 @@ class Tensor:
 
     def _operand(self, other) -> "Tensor":
         """Turn the other operand of a binary op into a Tensor; Python scalars take this
-        tensor's dtype (an int tensor with a float scalar becomes the default float dtype)."""
+        tensor's dtype (an int tensor with a float scalar follows NumPy and gives float64)."""
         if isinstance(other, Tensor):
             return other
         if isinstance(other, (numbers.Number, np.generic)) and not isinstance(other, np.ndarray):
             kind = self.dtype.kind
             if kind in "fc" or (isinstance(other, numbers.Integral) and kind in "iu"):
                 return Tensor(np.asarray(other, dtype=self.dtype))
-            return Tensor(as_array(other))
+            return Tensor(np.asarray(other))
         return Tensor(other if isinstance(other, np.ndarray) else as_array(other))
 
     def __add__(self, other):

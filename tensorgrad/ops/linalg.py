@@ -31,11 +31,8 @@ class MatMul(Function):
         need_a, need_b = ctx.needs_input_grad
         a2 = a[None, :] if a.ndim == 1 else a          # (..., n, k)
         b2 = b[:, None] if b.ndim == 1 else b          # (..., k, m)
-        g2 = grad
-        if a.ndim == 1:
-            g2 = np.expand_dims(g2, -2)
-        if b.ndim == 1:
-            g2 = np.expand_dims(g2, -1)
+        g2 = grad[..., None] if b.ndim == 1 else grad    # restore the removed axes: m, then n
+        g2 = g2[..., None, :] if a.ndim == 1 else g2
         grad_a = grad_b = None
         if need_a:
             grad_a = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape, a.dtype).reshape(a.shape)

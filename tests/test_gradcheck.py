@@ -1,0 +1,75 @@
+"""gradcheck itself: it passes right gradients and catches wrong ones (the negative controls)."""
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+from helpers import tg64
+from tensorgrad.testing import GradcheckError, gradcheck
+
+
+def _cube_with_backward(scale):
+    class Cube(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return scale * x * x * grad
+
+    return Cube
+
+
+def test_right_gradient_passes():
+    x = tg64(np.random.default_rng(0).standard_normal((3, 4)))
+    assert gradcheck(_cube_with_backward(3.0).apply, x)
+
+
+def test_wrong_gradient_is_reported_with_input_index_and_values():
+    x = tg64(np.random.default_rng(0).standard_normal((3, 4)))
+    with pytest.raises(GradcheckError, match=r"wrong gradient for input 0 \(shape \(3, 4\)\) at index "
+                                             r"\(\d, \d\): analytic .* numerical .* error"):
+        gradcheck(_cube_with_backward(3.001).apply, x)
+
+
+def test_wrong_gradient_is_caught_in_random_projection_mode_for_large_inputs():
+    x = tg64(np.random.default_rng(1).standard_normal((40, 30)))
+    assert gradcheck(_cube_with_backward(3.0).apply, x)
+    with pytest.raises(GradcheckError, match="random direction"):
+        gradcheck(_cube_with_backward(2.99).apply, x)
+
+
+def test_a_single_wrong_element_is_caught():
+    class OffByOne(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            g = grad * 2
+            g[1, 2] += 1e-3
+            return g
+
+    with pytest.raises(GradcheckError, match=r"at index \(1, 2\).*\(1 of 12 values"):
+        gradcheck(OffByOne.apply, tg64(np.ones((3, 4))))
+
+
+def test_missing_gradient_is_caught():
+    x, y = tg64([1.0, 2.0]), tg64([3.0, 4.0])
+    with pytest.raises(GradcheckError, match="input 1"):
+        gradcheck(lambda a, b: a * b.detach(), x, y)
+
+
+def test_float32_inputs_are_refused():
+    with pytest.raises(TypeError, match="gradcheck: input 0 is float32"):
+        gradcheck(lambda a: a * 2, tg.tensor([1.0], requires_grad=True))
+
+
+def test_leaves_existing_grads_untouched():
+    x = tg64([1.0, 2.0])
+    x.grad = tg.tensor([5.0, 5.0], dtype="float64")
+    gradcheck(lambda a: a * a, x)
+    np.testing.assert_array_equal(x.grad.data, [5.0, 5.0])
