@@ -133,21 +133,22 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
-        from .tensor import Tensor
-
-        arrays = [t.data if isinstance(t, Tensor) else t for t in inputs]
-        record = _grad_mode.enabled and any(
-            isinstance(t, Tensor) and t.requires_grad for t in inputs)
-        if not record:
-            return Tensor(_check_output(cls, cls.forward(_NullContext(), *arrays, **params)))
-        needs = tuple(isinstance(t, Tensor) and t.requires_grad for t in inputs)
-        ctx = Context(cls, inputs, needs)
+        arrays, needs, record = [], [], False
+        for t in inputs:
+            if isinstance(t, Tensor):
+                arrays.append(t.data)
+                needs.append(t._requires_grad)
+                record = record or t._requires_grad
+            else:
+                arrays.append(t)
+                needs.append(False)
+        if not (record and _grad_mode.enabled):
+            return Tensor._wrap(_check_output(cls, cls.forward(_NULL_CONTEXT, *arrays, **params)))
+        ctx = Context(cls, inputs, tuple(needs))
         out = _check_output(cls, cls.forward(ctx, *arrays, **params))
-        result = Tensor(out)
-        if out.dtype.kind in "fc":
-            result.requires_grad = True
-            result._ctx = ctx
-        return result
+        if out.dtype.kind not in "fc":
+            return Tensor._wrap(out)
+        return Tensor._wrap(out, ctx)
 
 
 class _NullContext:
@@ -157,6 +158,9 @@ class _NullContext:
 
     def save_for_backward(self, *arrays) -> None:
         pass
+
+
+_NULL_CONTEXT = _NullContext()
 
 
 def _check_output(fn, out) -> np.ndarray:
@@ -213,10 +217,8 @@ def _as_gradients(ctx: Context, grads) -> tuple:
 
 def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) . grad into the `.grad` of every leaf that requires grad."""
-    from .tensor import Tensor
-
     if root._ctx is None:
-        _accumulate_leaf(root, grad, Tensor)
+        _accumulate_leaf(root, grad)
         return
     grads = {id(root): grad}
     for node in _topological_order(root):
@@ -229,14 +231,14 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
         if node._hooks:
             g = node._run_hooks(g)
         if node._retains_grad:
-            _accumulate_leaf(node, g, Tensor)
+            _accumulate_leaf(node, g)
         with no_grad():
             input_grads = _as_gradients(ctx, ctx.fn.backward(ctx, g))
         for parent, pg, needed in zip(ctx.inputs, input_grads, ctx.needs_input_grad):
             if pg is None or not needed:
                 continue
             if parent._ctx is None:
-                _accumulate_leaf(parent, parent._run_hooks(pg) if parent._hooks else pg, Tensor)
+                _accumulate_leaf(parent, parent._run_hooks(pg) if parent._hooks else pg)
             else:
                 key = id(parent)
                 grads[key] = grads[key] + pg if key in grads else pg
@@ -244,8 +246,11 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
             ctx.release()
 
 
-def _accumulate_leaf(leaf, g: np.ndarray, Tensor) -> None:
+def _accumulate_leaf(leaf, g: np.ndarray) -> None:
     if leaf.grad is None:
         leaf.grad = Tensor(np.array(g, copy=True))
     else:
         leaf.grad = Tensor(leaf.grad.data + g)
+
+
+from .tensor import Tensor  # noqa: E402  (last: tensor.py imports this module)

@@ -84,6 +84,14 @@ class Tensor:
         if requires_grad:
             self.requires_grad = True
 
+    @classmethod
+    def _wrap(cls, data: np.ndarray, ctx=None) -> "Tensor":
+        """A Tensor around an op's output (no checks): a recorded node when ctx is given."""
+        t = object.__new__(cls)
+        t.data, t.grad, t._ctx, t._hooks, t._retains_grad = data, None, ctx, None, False
+        t._requires_grad = ctx is not None
+        return t
+
     # ------------------------------------------------------------------ autograd state
 
     @property
