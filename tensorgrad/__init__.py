@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .anomaly import detect_anomaly
 from .autograd import Context, Function, enable_grad, is_grad_enabled, no_grad
 from .creation import (arange, eye, from_numpy, full, full_like, ones, ones_like, rand,
                        rand_like, randn, randn_like, tensor, zeros, zeros_like)
+from .profiler import profile
 from .random import get_rng_state, manual_seed, set_rng_state
 from .tensor import Tensor, cat, get_default_dtype, set_default_dtype, stack, where
 
@@ -20,5 +22,5 @@ __all__ = [
     "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "cat", "stack", "where",
     "no_grad", "enable_grad", "is_grad_enabled", "Function", "Context", "manual_seed",
     "get_rng_state", "set_rng_state", "set_default_dtype", "get_default_dtype",
-    "float32", "float64", "int64",
+    "float32", "float64", "int64", "detect_anomaly", "profile",
 ]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 
 import numpy as np
 
@@ -77,20 +78,27 @@ class Context:
     `forward` stores arrays with `save_for_backward(*arrays)` and any other value as an
     attribute (``ctx.beta = beta``); `backward` reads them back through `saved_tensors`.
     `needs_input_grad[i]` tells whether the i-th positional input wants a gradient.
+
+    Saved arrays (and the arrays they are views of) are read-only until the node is released,
+    so an in-place change that would silently corrupt the gradient raises instead.
     """
 
-    __slots__ = ("fn", "inputs", "needs_input_grad", "_saved", "_freed", "__dict__", "__weakref__")
+    __slots__ = ("fn", "inputs", "needs_input_grad", "_saved", "_locked", "_freed", "__dict__",
+                 "__weakref__")
 
     def __init__(self, fn, inputs, needs_input_grad):
         self.fn = fn
         self.inputs = inputs
         self.needs_input_grad = needs_input_grad
         self._saved = ()
+        self._locked = ()
         self._freed = False
 
     def save_for_backward(self, *arrays) -> None:
-        """Keep arrays (or None) for `backward`."""
+        """Keep arrays (or None) for `backward`; they stay read-only until then."""
+        _unlock(self._locked)
         self._saved = arrays
+        self._locked = _lock(arrays)
 
     @property
     def saved_tensors(self) -> tuple:
@@ -101,10 +109,47 @@ class Context:
 
     def release(self) -> None:
         """Drop the saved arrays and the links to the inputs (after backward)."""
-        self._saved = ()
-        self.inputs = ()
+        _unlock(self._locked)
+        self._locked = self._saved = self.inputs = ()
         self.__dict__.clear()
         self._freed = True
+
+    def __del__(self):
+        _unlock(self._locked)
+
+
+# How many live tape nodes hold each array read-only, by id (the nodes keep the arrays alive).
+_lock_counts: dict = {}
+
+
+def _lock(arrays) -> tuple:
+    """Make arrays, and the arrays they view, read-only; returns those this call locked."""
+    locked = []
+    for a in arrays:
+        while isinstance(a, np.ndarray):
+            count = _lock_counts.get(id(a))
+            if count is not None:
+                _lock_counts[id(a)] = count + 1
+                locked.append(a)
+            elif a.flags.writeable:
+                a.flags.writeable = False
+                _lock_counts[id(a)] = 1
+                locked.append(a)
+            a = a.base
+    return tuple(locked)
+
+
+def _unlock(locked) -> None:
+    """Undo `_lock`, bases first; an array another node still holds stays read-only."""
+    for a in reversed(locked):
+        count = _lock_counts.pop(id(a)) - 1
+        if count:
+            _lock_counts[id(a)] = count
+        else:
+            try:
+                a.flags.writeable = True
+            except ValueError:  # a view of an array some other node still holds
+                pass
 
 
 def _freed_message(name: str) -> str:
@@ -143,9 +188,9 @@ class Function:
                 arrays.append(t)
                 needs.append(False)
         if not (record and _grad_mode.enabled):
-            return Tensor._wrap(_check_output(cls, cls.forward(_NULL_CONTEXT, *arrays, **params)))
+            return Tensor._wrap(_forward(cls, _NULL_CONTEXT, arrays, params))
         ctx = Context(cls, inputs, tuple(needs))
-        out = _check_output(cls, cls.forward(ctx, *arrays, **params))
+        out = _forward(cls, ctx, arrays, params)
         if out.dtype.kind not in "fc":
             return Tensor._wrap(out)
         return Tensor._wrap(out, ctx)
@@ -161,6 +206,33 @@ class _NullContext:
 
 
 _NULL_CONTEXT = _NullContext()
+
+
+# Active monitors (tg.detect_anomaly, tg.profile): objects with forward(fn, ctx, out, seconds)
+# and backward(ctx, grads, seconds) methods, called around every primitive while registered.
+monitors: list = []
+
+
+def _forward(fn, ctx, arrays, params) -> np.ndarray:
+    if not monitors:
+        return _check_output(fn, fn.forward(ctx, *arrays, **params))
+    start = time.perf_counter()
+    out = _check_output(fn, fn.forward(ctx, *arrays, **params))
+    seconds = time.perf_counter() - start
+    for monitor in monitors:
+        monitor.forward(fn, ctx, out, seconds)
+    return out
+
+
+def _backward(ctx, grad) -> tuple:
+    if not monitors:
+        return _as_gradients(ctx, ctx.fn.backward(ctx, grad))
+    start = time.perf_counter()
+    grads = _as_gradients(ctx, ctx.fn.backward(ctx, grad))
+    seconds = time.perf_counter() - start
+    for monitor in monitors:
+        monitor.backward(ctx, grads, seconds)
+    return grads
 
 
 def _check_output(fn, out) -> np.ndarray:
@@ -221,19 +293,22 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
         _accumulate_leaf(root, grad)
         return
     grads = {id(root): grad}
-    for node in _topological_order(root):
-        g = grads.pop(id(node), None)
-        ctx = node._ctx
-        if g is None:
-            if not retain_graph:
-                ctx.release()
-            continue
+    with no_grad():
+        for node in _topological_order(root):
+            _backward_node(node, grads, retain_graph)
+
+
+def _backward_node(node, grads: dict, retain_graph: bool) -> None:
+    """Run one node's backward and route its input gradients: to leaves' .grad, or into
+    `grads` (by id) for the nodes still to come."""
+    g = grads.pop(id(node), None)
+    ctx = node._ctx
+    if g is not None:
         if node._hooks:
             g = node._run_hooks(g)
         if node._retains_grad:
             _accumulate_leaf(node, g)
-        with no_grad():
-            input_grads = _as_gradients(ctx, ctx.fn.backward(ctx, g))
+        input_grads = _backward(ctx, g)
         for parent, pg, needed in zip(ctx.inputs, input_grads, ctx.needs_input_grad):
             if pg is None or not needed:
                 continue
@@ -242,8 +317,8 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
             else:
                 key = id(parent)
                 grads[key] = grads[key] + pg if key in grads else pg
-        if not retain_graph:
-            ctx.release()
+    if not retain_graph:
+        ctx.release()
 
 
 def _accumulate_leaf(leaf, g: np.ndarray) -> None:

@@ -204,3 +204,35 @@ def test_float32_stays_float32_through_a_composite_forward_and_backward():
     assert loss.dtype == np.float32
     loss.backward()
     assert x.grad.dtype == w.grad.dtype == np.float32
+
+
+def test_arrays_saved_for_backward_are_read_only_until_released():
+    w = tg64(np.ones((3, 2)))
+    x = tg64(np.ones((4, 3)), requires_grad=False)
+    loss = (x @ w).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        w.data[0, 0] = 5.0              # would silently corrupt dL/dx if allowed
+    loss.backward()
+    w.data[0, 0] = 5.0                  # released: writable again
+    assert w.data[0, 0] == 5.0
+
+
+def test_views_of_saved_arrays_lock_their_base_and_dropped_graphs_unlock():
+    w = tg64(np.ones((3, 2)))
+    x = tg64(np.ones((4, 2)), requires_grad=False)
+    out = x @ w.T                       # MatMul saves a view of w.data
+    with pytest.raises(ValueError, match="read-only"):
+        w.data += 1
+    del out                             # graph dropped without backward
+    w.data += 1
+    np.testing.assert_array_equal(w.data, 2 * np.ones((3, 2)))
+
+
+def test_an_array_saved_by_two_live_graphs_stays_locked_until_both_are_gone():
+    w = tg64(np.ones(3))
+    a, b = w * w, w * w
+    a.sum().backward()
+    with pytest.raises(ValueError, match="read-only"):
+        w.data[0] = 0.0
+    del b
+    w.data[0] = 0.0
