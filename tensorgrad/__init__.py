@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import viz
 from .anomaly import detect_anomaly
 from .autograd import Context, Function, enable_grad, is_grad_enabled, no_grad
 from .creation import (arange, eye, from_numpy, full, full_like, ones, ones_like, rand,

@@ -328,4 +328,4 @@ def _accumulate_leaf(leaf, g: np.ndarray) -> None:
         leaf.grad = Tensor(leaf.grad.data + g)
 
 
-from .tensor import Tensor  # noqa: E402  (last: tensor.py imports this module)
+Tensor = None  # the Tensor class, set by tensor.py when it is defined (it imports this module)

@@ -65,8 +65,8 @@ class _HookHandle:
 class Tensor:
     """An n-dimensional array that records the operations on it for automatic differentiation.
 
-    `Tensor(ndarray)` wraps the array without copying and keeps its dtype; other data is
-    converted as `tg.tensor` does. Set `requires_grad=True` on a float tensor to get its
+    `Tensor(ndarray)` wraps the array without copying and keeps its dtype (so does a NumPy
+    scalar); other data is converted as `tg.tensor` does. Set `requires_grad=True` on a float tensor to get its
     gradient in `.grad` after `backward()`.
     """
 
@@ -75,7 +75,10 @@ class Tensor:
     __array_ufunc__ = None  # make `ndarray + Tensor` call Tensor.__radd__
 
     def __init__(self, data, requires_grad: bool = False):
-        self.data = data if isinstance(data, np.ndarray) else as_array(data)
+        if isinstance(data, np.ndarray):
+            self.data = data
+        else:  # a NumPy scalar keeps its dtype; Python data gets the default dtype rules
+            self.data = np.asarray(data) if isinstance(data, np.generic) else as_array(data)
         self.grad = None
         self._ctx = None
         self._hooks = None
@@ -484,6 +487,9 @@ class Tensor:
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
+
+
+autograd.Tensor = Tensor
 
 
 def _shape_args(shape) -> tuple:

@@ -236,3 +236,9 @@ def test_an_array_saved_by_two_live_graphs_stays_locked_until_both_are_gone():
         w.data[0] = 0.0
     del b
     w.data[0] = 0.0
+
+
+def test_zero_dimensional_leaf_reused_keeps_its_dtype():
+    x = tg.tensor(0.5, dtype="float64", requires_grad=True)
+    (x + x).backward()     # found by the graph fuzzer: 0-d sums came back as NumPy scalars
+    assert x.grad.dtype == np.float64 and x.grad.item() == 2.0
