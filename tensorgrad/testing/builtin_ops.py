@@ -1,0 +1,146 @@
+"""Domains of tensorgrad's own primitives, registered for `check_op` (tests/test_registry.py
+enumerates them). Inputs keep away from kinks (abs, relu at 0), poles (log, div, sqrt at 0)
+and ties (maximum, max-pool), whose conventions are tested separately."""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from ..ops import elementwise as ew
+from ..ops import linalg, movement, reduce
+from .registry import register_op
+from .strategies import arrays, broadcastable_shapes, shapes
+
+AWAY_FROM_ZERO = st.floats(0.2, 3) | st.floats(-3, -0.2)
+
+
+def _distinct(shape_strategy):
+    """Arrays whose elements differ pairwise by >= 0.01 (no max/min ties)."""
+    return arrays(shape_strategy, elements=st.integers(-500, 500).map(lambda i: i / 100),
+                  ).filter(lambda a: np.unique(a).size == a.size)
+
+
+@st.composite
+def _broadcast_pair(draw, low=-3.0, high=3.0, second=None):
+    shape_a, shape_b = draw(broadcastable_shapes(2))
+    b = draw(arrays(shape_b, elements=second) if second is not None else arrays(shape_b, low=low, high=high))
+    return (draw(arrays(shape_a, low=low, high=high)), b), {}
+
+
+@st.composite
+def _separated_pair(draw):
+    """Broadcastable a, b with |a - b| >= 0.5 everywhere (no maximum/minimum ties)."""
+    (a, b), _ = draw(_broadcast_pair())
+    b = b + 0.0
+    a_full, b_full = np.broadcast_arrays(a, b)
+    gap = np.abs(a_full - b_full)
+    return (a, b + (7.0 if gap.size and gap.min() < 0.5 else 0.0)), {}
+
+
+@st.composite
+def _reduction(draw, distinct=False):
+    shape = draw(shapes(min_dims=1))
+    array = draw(_distinct(st.just(shape)) if distinct else arrays(shape))
+    axes = draw(st.lists(st.integers(-len(shape), len(shape) - 1), min_size=1, max_size=len(shape),
+                         unique_by=lambda a: a % len(shape)))
+    return (array,), {"axis": tuple(axes), "keepdims": draw(st.booleans())}
+
+
+@st.composite
+def _permute(draw):
+    array = draw(arrays(shapes(min_dims=1)))
+    return (array,), {"axes": tuple(draw(st.permutations(range(array.ndim))))}
+
+
+@st.composite
+def _expand(draw):
+    small, big = draw(broadcastable_shapes(2))
+    return (draw(arrays(small)),), {"shape": np.broadcast_shapes(small, big)}
+
+
+@st.composite
+def _reshape(draw):
+    array = draw(arrays(shapes()))
+    return (array,), {"shape": draw(st.sampled_from([(-1,), (1, -1), (array.size, 1)]))}
+
+
+@st.composite
+def _getitem(draw):
+    array = draw(arrays(shapes(min_dims=2, min_side=2)))
+    kind = draw(st.sampled_from(["slice", "int array", "mask"]))
+    if kind == "slice":
+        index = (slice(None, None, draw(st.sampled_from([-2, -1, 1, 2]))), 0)
+    elif kind == "int array":
+        index = np.array(draw(st.lists(st.integers(-array.shape[0], array.shape[0] - 1), min_size=1,
+                                       max_size=6)))
+    else:
+        index = np.array(draw(st.lists(st.booleans(), min_size=array.shape[0], max_size=array.shape[0])))
+    return (array,), {"index": index}
+
+
+@st.composite
+def _pad(draw):
+    array = draw(arrays(shapes(min_dims=1, max_dims=3)))
+    widths = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(array.ndim))
+    return (array,), {"pad_width": widths, "value": draw(st.floats(-1, 1))}
+
+
+@st.composite
+def _cat_or_stack(draw, stack=False):
+    shape = draw(shapes(min_dims=1, max_dims=3))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    parts = []
+    for _ in range(draw(st.integers(1, 3))):
+        part_shape = list(shape)
+        if not stack:
+            part_shape[axis] = draw(st.integers(1, 3))
+        parts.append(draw(arrays(tuple(part_shape))))
+    return tuple(parts), {"axis": axis}
+
+
+@st.composite
+def _matmul(draw):
+    n, k, m = (draw(st.integers(1, 4)) for _ in range(3))
+    batch_a, batch_b = draw(broadcastable_shapes(2, max_dims=2, max_side=3))
+    a = (k,) if draw(st.integers(0, 4)) == 0 else batch_a + (n, k)
+    b = (k,) if draw(st.integers(0, 4)) == 0 else batch_b + (k, m)
+    return (draw(arrays(a)), draw(arrays(b))), {}
+
+
+@st.composite
+def _where(draw):
+    (a, b), _ = draw(_broadcast_pair())
+    mask = draw(arrays(np.broadcast_shapes(a.shape, b.shape), dtype=bool))
+    return (a, b), {"mask": mask}
+
+
+def _where_op(a, b, *, mask):
+    return ew.Where.apply(mask, a, b)
+
+
+def register_builtin_ops() -> None:
+    """Register every primitive of tensorgrad.ops with its domain."""
+    for op in (ew.Neg, ew.Exp, ew.Sigmoid, ew.Tanh):
+        register_op(op, arrays(shapes()))
+    for op in (ew.Log, ew.Sqrt):
+        register_op(op, arrays(shapes(), low=0.2, high=4))
+    for op in (ew.Abs, ew.Relu):
+        register_op(op, arrays(shapes(), elements=AWAY_FROM_ZERO))
+    for op in (ew.Add, ew.Sub, ew.Mul):
+        register_op(op, domain=_broadcast_pair())
+    register_op(ew.Div, domain=_broadcast_pair(second=AWAY_FROM_ZERO))
+    register_op(ew.Pow, domain=_broadcast_pair(low=0.5, high=2.0))
+    for op in (ew.Maximum, ew.Minimum):
+        register_op(op, domain=_separated_pair())
+    register_op(_where_op, domain=_where(), name="Where")
+    register_op(reduce.Sum, domain=_reduction())
+    for op in (reduce.Max, reduce.Min):
+        register_op(op, domain=_reduction(distinct=True))
+    register_op(movement.Reshape, domain=_reshape())
+    register_op(movement.Permute, domain=_permute())
+    register_op(movement.Expand, domain=_expand())
+    register_op(movement.GetItem, domain=_getitem())
+    register_op(movement.Pad, domain=_pad())
+    register_op(movement.Cat, domain=_cat_or_stack())
+    register_op(movement.Stack, domain=_cat_or_stack(stack=True))
+    register_op(linalg.MatMul, domain=_matmul())
