@@ -5,7 +5,7 @@ import numpy as np
 
 from . import viz
 from .anomaly import detect_anomaly
-from .autograd import Context, Function, enable_grad, is_grad_enabled, no_grad
+from .autograd import Context, Function, enable_grad, grad, is_grad_enabled, no_grad
 from .creation import (arange, eye, from_numpy, full, full_like, ones, ones_like, rand,
                        rand_like, randn, randn_like, tensor, zeros, zeros_like)
 from .profiler import profile
@@ -21,7 +21,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "eye", "arange", "rand", "randn",
     "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "cat", "stack", "where",
-    "no_grad", "enable_grad", "is_grad_enabled", "Function", "Context", "manual_seed",
+    "no_grad", "enable_grad", "grad", "is_grad_enabled", "Function", "Context", "manual_seed",
     "get_rng_state", "set_rng_state", "set_default_dtype", "get_default_dtype",
     "float32", "float64", "int64", "detect_anomaly", "profile",
 ]

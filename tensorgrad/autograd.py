@@ -30,7 +30,7 @@ import time
 
 import numpy as np
 
-__all__ = ["Function", "Context", "no_grad", "enable_grad", "is_grad_enabled", "backward"]
+__all__ = ["Function", "Context", "no_grad", "enable_grad", "is_grad_enabled", "backward", "grad"]
 
 
 class _GradMode(threading.local):
@@ -102,10 +102,16 @@ class Context:
 
     @property
     def saved_tensors(self) -> tuple:
-        """The arrays given to `save_for_backward`, in the same order."""
+        """The arrays given to `save_for_backward`, in the same order (as Tensors inside the
+        backward of a `differentiable_backward` op: the op's own input or output Tensor where
+        the array is its data, so the gradient stays connected to the graph)."""
         if self._freed:
             raise RuntimeError(_freed_message(self.fn.__name__))
-        return self._saved
+        graph = self.__dict__.get("_graph")
+        if graph is None:
+            return self._saved
+        return tuple(graph.get(id(a), Tensor(a)) if isinstance(a, (np.ndarray, np.generic)) else a
+                     for a in self._saved)
 
     def release(self) -> None:
         """Drop the saved arrays and the links to the inputs (after backward)."""
@@ -166,7 +172,18 @@ class Function:
     where no gradient is needed) and are called as ``MyOp.apply(*inputs, **params)``.
     Positional Tensor inputs are differentiable; anything else (arrays, numbers) is passed to
     `forward` unchanged and gets no gradient.
+
+    `backward` normally works on ndarrays, which makes the op once-differentiable: a second
+    derivative through it (`backward(create_graph=True)`, then differentiating the gradient)
+    raises an error naming it. Set ``differentiable_backward = True`` when `backward` is
+    written only with operations that ndarrays and Tensors share (arithmetic operators, `@`,
+    `reshape`, `sum(axis, keepdims)`, comparisons): under create_graph it is then called with
+    Tensors (`grad`, and `ctx.saved_tensors` mapped back to the op's input and output Tensors)
+    and recorded on the tape, so higher derivatives work; otherwise it still runs on ndarrays
+    at full speed.
     """
+
+    differentiable_backward = False
 
     @staticmethod
     def forward(ctx: Context, *args, **params):
@@ -215,30 +232,74 @@ monitors: list = []
 
 def _forward(fn, ctx, arrays, params) -> np.ndarray:
     if not monitors:
-        return _check_output(fn, fn.forward(ctx, *arrays, **params))
+        return _check_output(fn, ctx, fn.forward(ctx, *arrays, **params))
     start = time.perf_counter()
-    out = _check_output(fn, fn.forward(ctx, *arrays, **params))
+    out = _check_output(fn, ctx, fn.forward(ctx, *arrays, **params))
     seconds = time.perf_counter() - start
     for monitor in monitors:
         monitor.forward(fn, ctx, out, seconds)
     return out
 
 
-def _backward(ctx, grad) -> tuple:
-    if not monitors:
-        return _as_gradients(ctx, ctx.fn.backward(ctx, grad))
-    start = time.perf_counter()
-    grads = _as_gradients(ctx, ctx.fn.backward(ctx, grad))
-    seconds = time.perf_counter() - start
-    for monitor in monitors:
-        monitor.backward(ctx, grads, seconds)
+def _backward(ctx, grad, node, create_graph: bool) -> tuple:
+    """Call the op's backward (timed for the monitors): on ndarrays, or on Tensors and
+    recorded when create_graph is set."""
+    start = time.perf_counter() if monitors else 0.0
+    if create_graph:
+        grads = _recorded_backward(ctx, grad, node)
+    else:
+        grads = _as_gradients(ctx, ctx.fn.backward(ctx, grad))
+    if monitors:
+        seconds = time.perf_counter() - start
+        for monitor in monitors:
+            monitor.backward(ctx, grads, seconds)
     return grads
 
 
-def _check_output(fn, out) -> np.ndarray:
+def _recorded_backward(ctx, grad, node) -> tuple:
+    """Backward under create_graph: a `differentiable_backward` op runs on Tensors, its saved
+    arrays mapped back to its input and output Tensors; any other op's ndarray gradients are
+    wrapped so that differentiating them again raises a clear error."""
+    if not ctx.fn.differentiable_backward:
+        grads = _as_gradients(ctx, ctx.fn.backward(ctx, grad.data))
+        return tuple(None if g is None else _OnceDifferentiable.apply(grad, *ctx.inputs, value=g, op=ctx.fn)
+                     for g in grads)
+    ctx._graph = {id(t.data): t for t in ctx.inputs if isinstance(t, Tensor)}
+    ctx._graph[id(node.data)] = node
+    if "scalar_output_id" in ctx.__dict__:
+        ctx._graph[ctx.scalar_output_id] = node
+    try:
+        return _as_gradients(ctx, ctx.fn.backward(ctx, grad))
+    finally:
+        del ctx._graph
+
+
+class _OnceDifferentiable(Function):
+    """The gradient computed by an ndarray backward under create_graph=True: a value that
+    depends on the upstream gradient and the op's inputs, but has no derivative of its own."""
+
+    @staticmethod
+    def forward(ctx, *arrays, value, op):
+        ctx.op = op
+        return value
+
+    @staticmethod
+    def backward(ctx, grad):
+        name = ctx.op.__name__
+        raise RuntimeError(f"{name} is once-differentiable: its backward works on ndarrays, so "
+                           f"the gradient it computed cannot be differentiated again. Give {name} "
+                           "a backward written with tensor ops (differentiable_backward = True) "
+                           "for higher derivatives.")
+
+
+def _check_output(fn, ctx, out) -> np.ndarray:
+    """forward's result as an ndarray. NumPy gives scalars for 0-d results; the node remembers
+    the scalar's id, since forward may have saved that very object as its output."""
     if isinstance(out, np.ndarray):
         return out
     if isinstance(out, (np.generic, int, float, bool, complex)):
+        if isinstance(ctx, Context):
+            ctx.scalar_output_id = id(out)
         return np.asarray(out)
     raise TypeError(f"{fn.__name__}.forward must return one ndarray, got {type(out).__name__}")
 
@@ -287,33 +348,40 @@ def _as_gradients(ctx: Context, grads) -> tuple:
     return grads
 
 
-def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
-    """Accumulate d(root)/d(leaf) . grad into the `.grad` of every leaf that requires grad."""
+def backward(root, grad, retain_graph: bool = False, create_graph: bool = False,
+             capture: dict | None = None) -> None:
+    """Accumulate d(root)/d(leaf) . grad into the `.grad` of every leaf that requires grad.
+
+    With create_graph the gradients are Tensors recorded on the tape (for higher derivatives).
+    With `capture` (a dict keyed by id of the wanted tensors), the gradients of those tensors
+    are stored there instead, and no `.grad` is touched (this is `tg.grad`)."""
+    if create_graph:
+        grad = Tensor(grad)
     if root._ctx is None:
-        _accumulate_leaf(root, grad)
+        _accumulate(root, grad, capture)
         return
     grads = {id(root): grad}
-    with no_grad():
+    with enable_grad() if create_graph else no_grad():
         for node in _topological_order(root):
-            _backward_node(node, grads, retain_graph)
+            _backward_node(node, grads, retain_graph, create_graph, capture)
 
 
-def _backward_node(node, grads: dict, retain_graph: bool) -> None:
-    """Run one node's backward and route its input gradients: to leaves' .grad, or into
-    `grads` (by id) for the nodes still to come."""
+def _backward_node(node, grads: dict, retain_graph: bool, create_graph: bool, capture) -> None:
+    """Run one node's backward and route its input gradients: to leaves (or `capture`), or
+    into `grads` (by id) for the nodes still to come."""
     g = grads.pop(id(node), None)
     ctx = node._ctx
     if g is not None:
         if node._hooks:
             g = node._run_hooks(g)
-        if node._retains_grad:
-            _accumulate_leaf(node, g)
-        input_grads = _backward(ctx, g)
+        if node._retains_grad or (capture is not None and id(node) in capture):
+            _accumulate(node, g, capture)
+        input_grads = _backward(ctx, g, node, create_graph)
         for parent, pg, needed in zip(ctx.inputs, input_grads, ctx.needs_input_grad):
             if pg is None or not needed:
                 continue
             if parent._ctx is None:
-                _accumulate_leaf(parent, parent._run_hooks(pg) if parent._hooks else pg)
+                _accumulate(parent, parent._run_hooks(pg) if parent._hooks else pg, capture)
             else:
                 key = id(parent)
                 grads[key] = grads[key] + pg if key in grads else pg
@@ -321,11 +389,42 @@ def _backward_node(node, grads: dict, retain_graph: bool) -> None:
         ctx.release()
 
 
-def _accumulate_leaf(leaf, g: np.ndarray) -> None:
-    if leaf.grad is None:
-        leaf.grad = Tensor(np.array(g, copy=True))
+def _accumulate(t, g, capture) -> None:
+    """Add g to t.grad, or to capture[id(t)] when capturing (ignoring tensors not asked for)."""
+    if capture is not None:
+        if id(t) in capture:
+            capture[id(t)] = g if capture[id(t)] is None else capture[id(t)] + g
+        return
+    if isinstance(g, Tensor):  # create_graph: keep the gradient's own graph
+        t.grad = g if t.grad is None else t.grad + g
+    elif t.grad is None:
+        t.grad = Tensor(np.array(g, copy=True))
     else:
-        leaf.grad = Tensor(leaf.grad.data + g)
+        t.grad = Tensor(t.grad.data + g)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False) -> tuple:
+    """The gradients of `outputs` (a Tensor) with respect to each of `inputs`, returned as a
+    tuple of Tensors (None for an input the output does not depend on) without touching any
+    `.grad`. With create_graph=True the results are on the tape, so they can be
+    differentiated again."""
+    inputs = tuple(inputs)
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} (shape {t.shape}) does not require grad")
+    if grad_outputs is None:
+        if outputs.data.size != 1:
+            raise RuntimeError(f"grad: grad_outputs is needed for a non-scalar output of shape "
+                               f"{outputs.shape}")
+        grad_outputs = np.ones(outputs.shape, dtype=outputs.dtype)
+    grad_outputs = np.asarray(getattr(grad_outputs, "data", grad_outputs), dtype=outputs.dtype)
+    capture = {id(t): None for t in inputs}
+    backward(outputs, grad_outputs, retain_graph=create_graph if retain_graph is None else retain_graph,
+             create_graph=create_graph, capture=capture)
+    return tuple(None if capture[id(t)] is None else
+                 capture[id(t)] if isinstance(capture[id(t)], Tensor) else Tensor(np.array(capture[id(t)]))
+                 for t in inputs)
 
 
 Tensor = None  # the Tensor class, set by tensor.py when it is defined (it imports this module)

@@ -146,17 +146,22 @@ class Tensor:
         self._hooks.append(hook)
         return _HookHandle(self._hooks, hook)
 
-    def _run_hooks(self, grad: np.ndarray) -> np.ndarray:
+    def _run_hooks(self, grad):
+        """Apply the hooks to an ndarray gradient (or a Tensor one under create_graph)."""
+        as_tensor = isinstance(grad, Tensor)
         for hook in self._hooks:
-            result = hook(Tensor(grad))
+            result = hook(grad if as_tensor else Tensor(grad))
             if result is not None:
-                grad = result.data if isinstance(result, Tensor) else np.asarray(result)
+                grad = result if as_tensor else np.asarray(getattr(result, "data", result))
         return grad
 
-    def backward(self, grad=None, retain_graph: bool = False) -> None:
+    def backward(self, grad=None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
         """Compute the gradient of this tensor with respect to every leaf that requires grad
         and accumulate it into their `.grad`. A non-scalar tensor needs `grad`, the gradient
-        of some scalar with respect to it."""
+        of some scalar with respect to it. The graph is freed unless retain_graph=True;
+        create_graph=True records the backward pass itself (the graph is then kept), so the
+        gradients can be differentiated again."""
         if not self.requires_grad:
             raise RuntimeError(f"backward: this tensor (shape {self.shape}) does not require "
                                "grad: none of its inputs had requires_grad=True, or it was "
@@ -172,7 +177,9 @@ class Tensor:
             if grad.shape != self.shape:
                 raise ValueError(f"backward: the gradient has shape {grad.shape}, the tensor "
                                  f"has shape {self.shape}")
-        autograd.backward(self, grad, retain_graph=retain_graph)
+        if retain_graph is None:
+            retain_graph = create_graph
+        autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
     # ------------------------------------------------------------------ array facts
 
@@ -187,6 +194,10 @@ class Tensor:
     @property
     def ndim(self) -> int:
         return self.data.ndim
+
+    @property
+    def nbytes(self) -> int:
+        return self.data.nbytes
 
     def numel(self) -> int:
         """The number of elements."""

@@ -73,3 +73,71 @@ def test_leaves_existing_grads_untouched():
     x.grad = tg.tensor([5.0, 5.0], dtype="float64")
     gradcheck(lambda a: a * a, x)
     np.testing.assert_array_equal(x.grad.data, [5.0, 5.0])
+
+
+class TwiceDifferentiableCube(tg.Function):
+    """x ** 3 with a backward written in tensor ops: differentiable again."""
+
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 3 * x * x * grad
+
+
+def test_second_order_gradcheck_passes_for_a_backward_built_from_tensor_ops():
+    x = tg64(np.random.default_rng(2).standard_normal((2, 3)))
+    assert gradcheck(lambda t: TwiceDifferentiableCube.apply(t) * 0.5, x, second_order=True)
+    (g,) = tg.grad(TwiceDifferentiableCube.apply(x).sum(), [x], create_graph=True)
+    np.testing.assert_allclose(g.data, 3 * x.data ** 2)
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad.data, 6 * x.data)
+
+
+def test_second_order_gradcheck_catches_a_wrong_second_derivative():
+    class WrongSecond(TwiceDifferentiableCube):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.constant_x = x.copy()   # a plain attribute: not connected to the graph
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad):
+            return 3 * ctx.constant_x * ctx.constant_x * grad  # first order right, second 0
+
+    x = tg64(np.random.default_rng(3).standard_normal((2, 3)))
+    assert gradcheck(WrongSecond.apply, x)
+    assert gradcheck(TwiceDifferentiableCube.apply, x, second_order=True)
+    with pytest.raises(GradcheckError, match="wrong gradient for input 0"):
+        gradcheck(WrongSecond.apply, x, second_order=True)
+
+
+def test_second_order_through_an_ndarray_backward_says_once_differentiable():
+    x = tg64([0.5, -1.0])
+    with pytest.raises(RuntimeError, match="Abs is once-differentiable"):
+        gradcheck(lambda t: t.abs(), x, second_order=True)
+
+
+def test_second_order_of_composites_built_from_twice_differentiable_primitives():
+    rng = np.random.default_rng(4)
+    x, w = tg64(rng.standard_normal((3, 4))), tg64(rng.standard_normal((4, 2)))
+    assert gradcheck(lambda a, b: ((a @ b).tanh().sigmoid() / (a * a + 1).sqrt().sum()).exp(),
+                     x, w, second_order=True)
+    assert gradcheck(lambda a: a.log_softmax(1) * a.softmax(0), x, second_order=True)
+
+
+def test_grad_returns_gradients_without_touching_dot_grad():
+    x, y = tg64([1.0, 2.0]), tg64([3.0, 4.0])
+    gx, gy = tg.grad((x * y).sum(), [x, y])
+    np.testing.assert_array_equal(gx.data, [3.0, 4.0])
+    np.testing.assert_array_equal(gy.data, [1.0, 2.0])
+    assert x.grad is None and y.grad is None
+    gx, unused = tg.grad((x * 2).sum(), [x, y])
+    assert unused is None and x.grad is None
+    np.testing.assert_array_equal(gx.data, [2.0, 2.0])

@@ -2,6 +2,8 @@
 
 Binary ops follow NumPy's type promotion (a float32 and a float64 operand give float64) and
 their gradients are summed back to each input's shape and cast to its dtype by `unbroadcast`.
+Ops marked `differentiable_backward` write their backward with operators that ndarrays and
+Tensors share, so it also runs on Tensors for higher derivatives (see `Function`).
 """
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from ..autograd import Function
 
 def unbroadcast(grad: np.ndarray, shape: tuple, dtype: np.dtype) -> np.ndarray:
     """Sum `grad` over the axes that broadcasting added or stretched, so it has `shape`, and
-    cast it to `dtype`. The one helper every broadcasting op uses for its backward."""
+    cast it to `dtype`. The one helper every broadcasting op uses for its backward (it works
+    on ndarrays and on Tensors alike)."""
     if grad.shape != shape:
         lead = grad.ndim - len(shape)
         stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
@@ -27,16 +30,20 @@ def unbroadcast(grad: np.ndarray, shape: tuple, dtype: np.dtype) -> np.ndarray:
 
 
 class Neg(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx, x):
         return np.negative(x)
 
     @staticmethod
     def backward(ctx, grad):
-        return np.negative(grad)
+        return -grad
 
 
 class Exp(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx, x):
         out = np.exp(x)
@@ -50,6 +57,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -62,6 +71,8 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx, x):
         out = np.sqrt(x)
@@ -91,6 +102,8 @@ class Abs(Function):
 class Relu(Function):
     """max(x, 0); relu'(0) = 0."""
 
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx, x):
         out = np.maximum(x, 0)
@@ -104,6 +117,8 @@ class Relu(Function):
 
 
 class Sigmoid(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx, x):
         # 0.5 * (1 + tanh(x / 2)) is exact and never overflows, unlike 1 / (1 + exp(-x)).
@@ -120,6 +135,8 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx, x):
         out = np.tanh(x)
@@ -151,6 +168,8 @@ class _Binary(Function):
 
 
 class Add(_Binary):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         _Binary.remember(ctx, a, b)
@@ -162,6 +181,8 @@ class Add(_Binary):
 
 
 class Sub(_Binary):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         _Binary.remember(ctx, a, b)
@@ -173,6 +194,8 @@ class Sub(_Binary):
 
 
 class Mul(_Binary):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         _Binary.remember(ctx, a, b)
@@ -187,6 +210,8 @@ class Mul(_Binary):
 
 
 class Div(_Binary):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         _Binary.remember(ctx, a, b)
@@ -282,11 +307,13 @@ class Where(Function):
 class Cast(Function):
     """Change the dtype; the gradient is cast back to the input's dtype."""
 
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx, x, *, dtype):
         ctx.in_dtype = x.dtype
-        return x.astype(dtype, copy=False)
+        return x.astype(dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.astype(ctx.in_dtype, copy=False)
+        return grad.astype(ctx.in_dtype)

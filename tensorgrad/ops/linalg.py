@@ -9,6 +9,8 @@ from .elementwise import unbroadcast
 
 
 class MatMul(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         if a.ndim == 0 or b.ndim == 0:
@@ -29,13 +31,19 @@ class MatMul(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        a2 = a[None, :] if a.ndim == 1 else a          # (..., n, k)
-        b2 = b[:, None] if b.ndim == 1 else b          # (..., k, m)
-        g2 = grad[..., None] if b.ndim == 1 else grad    # restore the removed axes: m, then n
-        g2 = g2[..., None, :] if a.ndim == 1 else g2
+        a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a      # (..., n, k)
+        b2 = b.reshape(b.shape + (1,)) if b.ndim == 1 else b      # (..., k, m)
+        g2 = grad.reshape(grad.shape + (1,)) if b.ndim == 1 else grad  # restore m, then n
+        g2 = g2.reshape(g2.shape[:-1] + (1, g2.shape[-1])) if a.ndim == 1 else g2
         grad_a = grad_b = None
         if need_a:
-            grad_a = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape, a.dtype).reshape(a.shape)
+            grad_a = unbroadcast(g2 @ _swap_last_axes(b2), a2.shape, a.dtype).reshape(a.shape)
         if need_b:
-            grad_b = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape, b.dtype).reshape(b.shape)
+            grad_b = unbroadcast(_swap_last_axes(a2) @ g2, b2.shape, b.dtype).reshape(b.shape)
         return grad_a, grad_b
+
+
+def _swap_last_axes(x):
+    if isinstance(x, (np.ndarray, np.generic)):
+        return np.swapaxes(x, -1, -2)
+    return x.transpose(-1, -2)  # a Tensor, under create_graph

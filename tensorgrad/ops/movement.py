@@ -12,6 +12,8 @@ from .elementwise import unbroadcast
 
 
 class Reshape(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx, x, *, shape):
         try:
@@ -28,6 +30,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx, x, *, axes):
         axes = tuple(int(a) for a in axes)
@@ -39,11 +43,15 @@ class Permute(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.transpose(ctx.inverse)
+        if isinstance(grad, (np.ndarray, np.generic)):
+            return grad.transpose(ctx.inverse)
+        return grad.permute(*ctx.inverse)  # a Tensor, under create_graph
 
 
 class Expand(Function):
     """Broadcast to a larger shape without copying (-1 keeps an axis' size)."""
+
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, *, shape):

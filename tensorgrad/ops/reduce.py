@@ -28,6 +28,8 @@ def _expand_back(grad: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
 
 
 class Sum(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx, x, *, axis=None, keepdims=False):
         axes = normalize_axes(axis, x.ndim, "sum")
@@ -37,7 +39,11 @@ class Sum(Function):
     @staticmethod
     def backward(ctx, grad):
         shape, axes, keepdims = ctx.meta
-        return np.broadcast_to(_expand_back(grad, axes, keepdims), shape)
+        if not keepdims:
+            grad = grad.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
+        if isinstance(grad, (np.ndarray, np.generic)):
+            return np.broadcast_to(grad, shape)
+        return grad.expand(shape)  # a Tensor, under create_graph
 
 
 class _Extreme(Function):

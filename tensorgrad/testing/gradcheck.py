@@ -12,7 +12,8 @@ class GradcheckError(AssertionError):
 
 
 def gradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-4,
-              seed: int = 0, full_jacobian_limit: int = 512, projections: int = 24) -> bool:
+              seed: int = 0, full_jacobian_limit: int = 512, projections: int = 24,
+              second_order: bool = False) -> bool:
     """Check the gradients of `fn(*inputs)` for every input Tensor with requires_grad=True.
 
     A random upstream gradient v (drawn with `seed`, never all ones) turns the output into the
@@ -20,6 +21,10 @@ def gradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 
     element is perturbed by +-eps (the full Jacobian-vector product); larger inputs are checked
     along `projections` random directions u, comparing (phi(x + eps u) - phi(x - eps u)) / 2eps
     with <grad, u>. A value passes when |analytic - numeric| <= atol + rtol * |numeric|.
+
+    With second_order=True the first-order gradients, computed with create_graph=True, are
+    themselves checked the same way (the ops' backward must be built from tensor ops; an
+    op whose backward works on ndarrays raises an error saying it is once-differentiable).
 
     Returns True, or raises `GradcheckError` naming the input, the worst index (or direction),
     both values and the error. Inputs must be float64: float32 differences are too coarse.
@@ -45,7 +50,27 @@ def gradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 
             _check_elements(phi, i, t, grad, eps, atol, rtol)
         else:
             _check_projections(phi, i, t, grad, eps, atol, rtol, rng, projections)
+    if second_order:
+        gradcheck(_first_order(fn, inputs, checked, upstream), *inputs, eps=eps, atol=atol,
+                  rtol=rtol, seed=seed + 1, full_jacobian_limit=full_jacobian_limit,
+                  projections=projections)
     return True
+
+
+def _first_order(fn, inputs, checked, upstream):
+    """The function inputs -> the gradients of sum(fn(inputs) * upstream), flattened and
+    concatenated, recorded on the tape so gradcheck can differentiate it."""
+    from .. import cat, enable_grad, grad
+
+    positions = [i for i, _ in checked]
+
+    def first_order(*xs):
+        with enable_grad():  # gradcheck evaluates it under no_grad, but it needs the tape
+            out = _output(fn, xs)
+            grads = grad(out, [xs[i] for i in positions], upstream, create_graph=True)
+            return cat([g.reshape(-1) for g in grads if g is not None])
+
+    return first_order
 
 
 def _output(fn, inputs) -> Tensor:
