@@ -11,6 +11,8 @@ from .creation import (arange, eye, from_numpy, full, full_like, ones, ones_like
 from .profiler import profile
 from .random import get_rng_state, manual_seed, set_rng_state
 from .tensor import Tensor, cat, get_default_dtype, set_default_dtype, stack, where
+from . import functional, nn, optim  # noqa: E402  (they build on the names above)
+from .serialization import load, save
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -23,5 +25,6 @@ __all__ = [
     "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "cat", "stack", "where",
     "no_grad", "enable_grad", "grad", "is_grad_enabled", "Function", "Context", "manual_seed",
     "get_rng_state", "set_rng_state", "set_default_dtype", "get_default_dtype",
-    "float32", "float64", "int64", "detect_anomaly", "profile",
+    "float32", "float64", "int64", "detect_anomaly", "profile", "save", "load",
+    "functional", "nn", "optim", "viz",
 ]

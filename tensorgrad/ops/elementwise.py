@@ -190,7 +190,8 @@ class Sub(_Binary):
 
     @staticmethod
     def backward(ctx, grad):
-        return _Binary.reduce(ctx, grad, -grad if ctx.needs_input_grad[1] else None)
+        grad_a, grad_b = _Binary.reduce(ctx, grad, grad)
+        return grad_a, None if grad_b is None else -grad_b  # negate after summing: less work
 
 
 class Mul(_Binary):

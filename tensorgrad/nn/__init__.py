@@ -1,0 +1,19 @@
+"""Layers and models: `Module`, `Parameter`, PyTorch-shaped layers, `init`, `models`, and
+`utils.clip_grad_norm_`."""
+from . import init, models, utils
+from .activation import LeakyReLU, ReLU, Sigmoid, Tanh
+from .container import ModuleList, Sequential
+from .conv import Conv2d
+from .dropout import Dropout
+from .linear import Flatten, Identity, Linear
+from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .module import Module, Parameter
+from .normalization import BatchNorm1d, BatchNorm2d
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+
+__all__ = [
+    "Module", "Parameter", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
+    "BatchNorm1d", "BatchNorm2d", "Dropout", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Flatten",
+    "Identity", "Sequential", "ModuleList", "CrossEntropyLoss", "NLLLoss", "MSELoss",
+    "BCEWithLogitsLoss", "init", "models", "utils",
+]

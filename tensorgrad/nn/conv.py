@@ -1,0 +1,50 @@
+"""Conv2d: a 2-D convolution layer over (N, C, H, W) inputs, with PyTorch's parameters."""
+from __future__ import annotations
+
+from .. import functional as F
+from ..ops.conv import pair
+from .linear import reset_kaiming_uniform
+from .module import Module, empty_parameter
+
+__all__ = ["Conv2d"]
+
+
+class Conv2d(Module):
+    """Cross-correlation of (N, in_channels, H, W) inputs with a weight of shape
+    (out_channels, in_channels // groups, kh, kw) plus a bias (out_channels,), initialised
+    as in PyTorch. padding is an int, a pair, "valid" or "same" (see `F.conv2d`)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, dtype=None):
+        super().__init__()
+        if groups <= 0 or in_channels % groups or out_channels % groups:
+            raise ValueError(f"Conv2d: in_channels ({in_channels}) and out_channels "
+                             f"({out_channels}) must be divisible by groups ({groups})")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d", 1)
+        self.stride = pair(stride, "stride", "Conv2d", 1)
+        self.padding = (padding if isinstance(padding, str)
+                        else pair(padding, "padding", "Conv2d", 0))
+        self.dilation = pair(dilation, "dilation", "Conv2d", 1)
+        self.weight = empty_parameter((out_channels, in_channels // groups) + self.kernel_size,
+                                      dtype)
+        self.register_parameter("bias", empty_parameter((out_channels,), dtype) if bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        reset_kaiming_uniform(self.weight, self.bias)
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
+
+    def extra_repr(self) -> str:
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
+        if self.padding != (0, 0):
+            text += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        return text + (", bias=False" if self.bias is None else "")
