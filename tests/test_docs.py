@@ -1,0 +1,19 @@
+"""The documentation's code runs: every ```python block of a page, in order, as one script."""
+import pathlib
+import re
+
+import pytest
+
+DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
+EXECUTED_PAGES = ["extending.md"]
+
+
+def python_blocks(page: pathlib.Path) -> str:
+    return "\n".join(re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S))
+
+
+@pytest.mark.parametrize("page", EXECUTED_PAGES)
+def test_page_code_runs(page):
+    source = python_blocks(DOCS / page)
+    assert source.count("\n") > 20, f"{page}: no code found"
+    exec(compile(source, str(DOCS / page), "exec"), {"__name__": f"docs_{page}"})
