@@ -156,8 +156,16 @@ class _Binary(Function):
     """Shared bookkeeping of broadcasting binary ops: remembers the input shapes and dtypes."""
 
     @staticmethod
-    def remember(ctx, a, b):
+    def compute(ctx, ufunc, a, b):
+        """ufunc(a, b), remembering the input shapes and dtypes for `reduce`."""
         ctx.meta = (a.shape, a.dtype, b.shape, b.dtype)
+        try:
+            return ufunc(a, b)
+        except ValueError:
+            if a.shape != b.shape:
+                raise ValueError(f"{ufunc.__name__}: shapes {a.shape} and {b.shape} cannot be "
+                                 "broadcast together") from None
+            raise
 
     @staticmethod
     def reduce(ctx, grad_a, grad_b):
@@ -172,8 +180,7 @@ class Add(_Binary):
 
     @staticmethod
     def forward(ctx, a, b):
-        _Binary.remember(ctx, a, b)
-        return np.add(a, b)
+        return _Binary.compute(ctx, np.add, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -185,8 +192,7 @@ class Sub(_Binary):
 
     @staticmethod
     def forward(ctx, a, b):
-        _Binary.remember(ctx, a, b)
-        return np.subtract(a, b)
+        return _Binary.compute(ctx, np.subtract, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -199,9 +205,8 @@ class Mul(_Binary):
 
     @staticmethod
     def forward(ctx, a, b):
-        _Binary.remember(ctx, a, b)
         ctx.save_for_backward(a, b)
-        return np.multiply(a, b)
+        return _Binary.compute(ctx, np.multiply, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -215,8 +220,7 @@ class Div(_Binary):
 
     @staticmethod
     def forward(ctx, a, b):
-        _Binary.remember(ctx, a, b)
-        out = np.true_divide(a, b)
+        out = _Binary.compute(ctx, np.true_divide, a, b)
         ctx.save_for_backward(b, out)
         return out
 
@@ -233,8 +237,7 @@ class Pow(_Binary):
 
     @staticmethod
     def forward(ctx, a, b):
-        _Binary.remember(ctx, a, b)
-        out = np.power(a, b)
+        out = _Binary.compute(ctx, np.power, a, b)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -259,9 +262,8 @@ class Maximum(_Binary):
 
     @staticmethod
     def forward(ctx, a, b):
-        _Binary.remember(ctx, a, b)
         ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
+        return _Binary.compute(ctx, np.maximum, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -274,9 +276,8 @@ class Minimum(_Binary):
 
     @staticmethod
     def forward(ctx, a, b):
-        _Binary.remember(ctx, a, b)
         ctx.save_for_backward(a, b)
-        return np.minimum(a, b)
+        return _Binary.compute(ctx, np.minimum, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -292,7 +293,11 @@ class Where(Function):
         condition = np.asarray(condition, dtype=bool)
         ctx.save_for_backward(condition)
         ctx.meta = (a.shape, a.dtype, b.shape, b.dtype)
-        return np.where(condition, a, b)
+        try:
+            return np.where(condition, a, b)
+        except ValueError:
+            raise ValueError(f"where: condition {condition.shape}, a {a.shape} and b {b.shape} "
+                             "cannot be broadcast together") from None
 
     @staticmethod
     def backward(ctx, grad):

@@ -1,0 +1,152 @@
+"""Bad input gets a clear error: every case below raises, naming the operation and the
+offending shapes, dtypes or values. The same table is docs/errors.md; when a message changes,
+regenerate the page with `python tests/test_errors.py > docs/errors.md`."""
+import os
+import pathlib
+import re
+import sys
+import tempfile
+
+import numpy as np
+import pytest
+
+from tensorgrad.data import MNIST, ChecksumError
+from tensorgrad.data.idx import IDXError, read_idx
+
+# (what went wrong, code that does it, expected exception, a regex the message must match)
+CASES = [
+    ("Incompatible broadcast shapes", "tg.ones(2, 3) + tg.ones(4)",
+     ValueError, r"add: shapes \(2, 3\) and \(4,\) cannot be broadcast together"),
+    ("matmul inner dimensions differ", "tg.ones(2, 3) @ tg.ones(4, 5)",
+     ValueError, r"matmul: inner dimensions differ: \(2, 3\) @ \(4, 5\)"),
+    ("reshape to an incompatible size", "tg.ones(2, 3).reshape(4, 2)",
+     ValueError, r"reshape: cannot reshape a tensor of shape \(2, 3\) \(6 elements\) into shape \(4, 2\)"),
+    ("Index out of range", "tg.ones(2, 3)[:, 5]",
+     IndexError, r"getitem: index 5 is out of bounds for axis 1 with size 3 \(tensor of shape \(2, 3\)\)"),
+    ("Reduction over a missing axis", "tg.ones(2, 3).sum(axis=2)",
+     ValueError, r"sum: axis 2 is out of range for a tensor with 2 dimensions"),
+    ("conv2d channel mismatch", "F.conv2d(tg.ones(2, 3, 8, 9), tg.ones(5, 4, 3, 3))",
+     ValueError, r"conv2d: input has 3 channels but weight expects 4 .*\(input \(2, 3, 8, 9\), weight \(5, 4, 3, 3\)\)"),
+    ("conv2d on a 3-D input", "F.conv2d(tg.ones(3, 8, 9), tg.ones(5, 3, 3, 3))",
+     ValueError, r"conv2d: expected a 4-D input \(N, C, H, W\), got shape \(3, 8, 9\)"),
+    ("conv2d kernel larger than the padded input", "F.conv2d(tg.ones(2, 3, 4, 4), tg.ones(5, 3, 7, 3))",
+     ValueError, r"conv2d: kernel \(7, 3\) .* larger than the padded input \(4, 4\)"),
+    ("conv2d stride 0", "F.conv2d(tg.ones(2, 3, 8, 8), tg.ones(5, 3, 3, 3), stride=0)",
+     ValueError, r"conv2d: stride must be positive"),
+    ("max_pool2d window larger than the input", "F.max_pool2d(tg.ones(2, 3, 4, 4), 5)",
+     ValueError, r"max_pool2d: kernel \(5, 5\) is larger than the padded input \(4, 4\)"),
+    ("Pool padding over half the window", "F.max_pool2d(tg.ones(2, 3, 4, 4), 2, padding=2)",
+     ValueError, r"max_pool2d: padding \(2, 2\) must be at most half the kernel size"),
+    ("backward() on a non-scalar without a gradient", "(tg.ones(2, 3, requires_grad=True) * 2).backward()",
+     RuntimeError, r"backward: a gradient can be created implicitly only for a scalar output, this tensor has shape \(2, 3\)"),
+    ("backward() twice through a freed graph",
+     "y = (tg.ones(3, requires_grad=True) * 2).sum()\ny.backward()\ny.backward()",
+     RuntimeError, r"Sum: trying to backward through the graph a second time"),
+    ("Gradient of an integer tensor requested", "tg.tensor([1, 2, 3], requires_grad=True)",
+     TypeError, r"only floating-point tensors can require gradients, this one is int64 with shape \(3,\)"),
+    ("In-place change to an array saved for backward",
+     "w = tg.ones(3, requires_grad=True)\nloss = (w * w).sum()\nw.data[0] = 5.0",
+     ValueError, r"assignment destination is read-only"),
+    ("A primitive's backward returns a wrong shape",
+     "class Bad(tg.Function):\n"
+     "    @staticmethod\n    def forward(ctx, x): return x.sum(axis=0)\n"
+     "    @staticmethod\n    def backward(ctx, grad): return grad\n"
+     "Bad.apply(tg.ones(3, 2, requires_grad=True)).sum().backward()",
+     RuntimeError, r"Bad.backward returned a gradient of shape \(2,\) for input 0 of shape \(3, 2\)"),
+    ("NaN during a forward pass under detect_anomaly",
+     "with tg.detect_anomaly():\n    tg.tensor([-1.0], requires_grad=True).log()",
+     FloatingPointError, r"detect_anomaly: Log produced nan \(1 of 1 values, shape \(1,\)\) in its forward pass"),
+    ("load_state_dict with missing keys and wrong shapes",
+     "nn.Linear(3, 2).load_state_dict({'weight': np.zeros((3, 3))})",
+     RuntimeError, r"load_state_dict: cannot load into Linear:\n  missing keys: bias\n  size mismatch for weight: "
+                   r"checkpoint shape \(3, 3\), model shape \(2, 3\)"),
+    ("A damaged checkpoint file",
+     "tg.save(nn.Linear(3, 2).state_dict(), 'model.npz')\nopen('model.npz', 'r+b').write(b'garbage')\n"
+     "tg.load('model.npz')",
+     ValueError, r"load: model.npz is damaged or not a tensorgrad checkpoint"),
+    ("An optimizer given a tensor that does not require grad", "optim.SGD([tg.zeros(3)], lr=0.1)",
+     ValueError, r"SGD: parameter 0 of group 0 \(shape \(3,\)\) does not require grad"),
+    ("A dataset file with a wrong checksum",
+     "os.makedirs('data/mnist')\nfor name in ('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'):\n"
+     "    open('data/mnist/' + name, 'wb').write(b'not mnist')\n"
+     "MNIST(root='data', train=False, download=False)",
+     ChecksumError, r"data/mnist/t10k-images-idx3-ubyte.gz has MD5 \w+ but the published file's MD5 is "
+                    r"9fb629c4189551a2d022fa330f9573f3"),
+    ("A truncated dataset file",
+     "open('t.idx', 'wb').write(bytes([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28]) + bytes(100))\n"
+     "read_idx('t.idx')",
+     IDXError, r"t.idx: truncated: shape \(2, 28, 28\) of uint8 needs 1568 bytes of data after the header, "
+               r"the file has 100"),
+    ("A dataset that is missing offline",
+     "MNIST(root='nowhere', train=False, download=False)",
+     FileNotFoundError, r"MNIST: 2 file\(s\) missing in nowhere/mnist. Place these files there"),
+]
+
+
+def run_case(code: str):
+    """Run a case's code in a fresh temporary folder; return what it raised and its message
+    as the page shows it (without the temporary folder and this file's own frames)."""
+    import tensorgrad as tg
+    import tensorgrad.functional as F
+    from tensorgrad import nn, optim
+    namespace = dict(tg=tg, F=F, nn=nn, optim=optim, np=np, os=os, MNIST=MNIST, read_idx=read_idx)
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory() as folder, np.errstate(all="ignore"):
+        os.chdir(folder)
+        try:
+            exec(compile(code, "example.py", "exec"), namespace)
+        except Exception as error:  # the case under test
+            return error, _as_shown(error, folder)
+        finally:
+            os.chdir(cwd)
+    raise AssertionError(f"no error raised by:\n{code}")
+
+
+def _as_shown(error: BaseException, folder: str) -> str:
+    text = f"{type(error).__name__}: {error}"
+    for prefix in {os.path.realpath(folder), folder}:
+        text = text.replace(prefix + os.sep, "")
+    lines, shown = text.splitlines(), []
+    for i, line in enumerate(lines):
+        own_frame = line.startswith('  File "') and __file__ in line
+        if own_frame or (i and lines[i - 1].startswith('  File "') and __file__ in lines[i - 1]):
+            continue
+        shown.append(line)
+    return "\n".join(shown)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_gets_a_clear_error(case):
+    _, code, kind, pattern = case
+    error, _ = run_case(code)
+    assert isinstance(error, kind), f"{type(error).__name__}: {error}"
+    assert re.search(pattern, str(error)), str(error)
+
+
+def catalogue() -> str:
+    lines = [
+        "# Errors",
+        "",
+        "tensorgrad never answers bad input with a wrong result: it raises, and the message names",
+        "the operation and the offending shapes, dtypes or values. Each case below is executed by",
+        "`tests/test_errors.py`, which also checks that this page shows the messages as they are",
+        "(regenerate it with `python tests/test_errors.py > docs/errors.md`).",
+        "",
+        "Mixed float32/float64 operands are not an error: they promote as in NumPy and PyTorch",
+        "(float32 + float64 gives float64), and each input's gradient comes back in its own dtype.",
+        "Python scalars never change a float tensor's dtype.",
+        "",
+    ]
+    for title, code, kind, _ in CASES:
+        lines += [f"## {title}", "", "```python", code, "```", "", "```text", run_case(code)[1],
+                  "```", ""]
+    return "\n".join(lines)
+
+
+def test_docs_errors_page_is_current():
+    page = pathlib.Path(__file__).resolve().parent.parent / "docs" / "errors.md"
+    assert page.read_text() == catalogue(), "regenerate: python tests/test_errors.py > docs/errors.md"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(catalogue())
