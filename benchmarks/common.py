@@ -1,7 +1,6 @@
 """Shared benchmark plumbing: fair side-by-side timing of tensorgrad and PyTorch in one process."""
 from __future__ import annotations
 
-import ctypes
 import os
 import platform
 import statistics
@@ -13,16 +12,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 QUIESCE_S = 0.15
 
-
-def fix_malloc() -> bool:
-    """Keep glibc from returning big blocks to the OS and page-faulting them back every step
-    (PERF_NOTES: 2.2x on a LeNet step). Returns whether it could be applied."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return False
-    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-    return bool(libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
+from tensorgrad import tune_malloc as fix_malloc  # noqa: E402,F401  (TODO: callers use tune_malloc)
 
 
 def median_ms(fn, repeats: int, warmup: int = 2) -> float:

@@ -6,6 +6,7 @@ import numpy as np
 from . import viz
 from .anomaly import detect_anomaly
 from .autograd import Context, Function, enable_grad, grad, is_grad_enabled, no_grad
+from .malloc import tune_malloc
 from .creation import (arange, eye, from_numpy, full, full_like, ones, ones_like, rand,
                        rand_like, randn, randn_like, tensor, zeros, zeros_like)
 from .profiler import profile
@@ -26,5 +27,5 @@ __all__ = [
     "no_grad", "enable_grad", "grad", "is_grad_enabled", "Function", "Context", "manual_seed",
     "get_rng_state", "set_rng_state", "set_default_dtype", "get_default_dtype",
     "float32", "float64", "int64", "detect_anomaly", "profile", "save", "load",
-    "functional", "nn", "optim", "viz",
+    "functional", "nn", "optim", "viz", "tune_malloc",
 ]

@@ -96,7 +96,8 @@ class Context:
 
     def save_for_backward(self, *arrays) -> None:
         """Keep arrays (or None) for `backward`; they stay read-only until then."""
-        _unlock(self._locked)
+        if self._locked:
+            _unlock(self._locked)
         self._saved = arrays
         self._locked = _lock(arrays)
 
@@ -115,13 +116,15 @@ class Context:
 
     def release(self) -> None:
         """Drop the saved arrays and the links to the inputs (after backward)."""
-        _unlock(self._locked)
+        if self._locked:
+            _unlock(self._locked)
         self._locked = self._saved = self.inputs = ()
         self.__dict__.clear()
         self._freed = True
 
     def __del__(self):
-        _unlock(self._locked)
+        if self._locked:
+            _unlock(self._locked)
 
 
 # How many live tape nodes hold each array read-only, by id (the nodes keep the arrays alive).
@@ -305,47 +308,54 @@ def _check_output(fn, ctx, out) -> np.ndarray:
 
 
 def _topological_order(root) -> list:
-    """Nodes (Tensors with a `_ctx`) reachable from root, each after every node that uses it."""
-    order, visited = [], set()
-    stack = [(root, False)]
+    """Nodes (Tensors with a `_ctx`) reachable from root, each before every node it uses:
+    an iterative depth-first search, so graphs of any depth work."""
+    order, visited = [], {id(root)}
+    _check_alive(root._ctx)
+    stack = [(root, iter(root._ctx.inputs))]
     while stack:
-        node, children_done = stack.pop()
-        if children_done:
+        node, parents = stack[-1]
+        for parent in parents:
+            ctx = getattr(parent, "_ctx", None)
+            if ctx is not None and id(parent) not in visited:
+                visited.add(id(parent))
+                _check_alive(ctx)
+                stack.append((parent, iter(ctx.inputs)))
+                break
+        else:
+            stack.pop()
             order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        ctx = node._ctx
-        if ctx._freed:
-            raise RuntimeError(_freed_message(ctx.fn.__name__))
-        for parent in ctx.inputs:
-            if getattr(parent, "_ctx", None) is not None and id(parent) not in visited:
-                stack.append((parent, False))
     order.reverse()
     return order
 
 
+def _check_alive(ctx) -> None:
+    if ctx._freed:
+        raise RuntimeError(_freed_message(ctx.fn.__name__))
+
+
 def _as_gradients(ctx: Context, grads) -> tuple:
     """Normalise what `backward` returned to a tuple with one entry per input, and check it."""
-    if not isinstance(grads, tuple):
+    if type(grads) is not tuple:
         grads = (grads,)
-    name = ctx.fn.__name__
     if len(grads) != len(ctx.inputs):
-        raise RuntimeError(f"{name}.backward returned {len(grads)} gradients for "
+        raise RuntimeError(f"{ctx.fn.__name__}.backward returned {len(grads)} gradients for "
                            f"{len(ctx.inputs)} inputs")
     for i, (g, t, needed) in enumerate(zip(grads, ctx.inputs, ctx.needs_input_grad)):
-        if g is None or not needed:
-            continue
-        shape = getattr(g, "shape", None)
-        if shape != t.shape:
-            raise RuntimeError(f"{name}.backward returned a gradient of shape {shape} for "
-                               f"input {i} of shape {t.shape}")
-        if g.dtype != t.dtype:
-            raise RuntimeError(f"{name}.backward returned a {g.dtype} gradient for input {i} "
-                               f"of dtype {t.dtype} (shape {t.shape})")
+        if needed and g is not None:
+            data = t.data
+            if getattr(g, "shape", None) != data.shape or g.dtype != data.dtype:
+                _bad_gradient(ctx.fn.__name__, i, g, data)
     return grads
+
+
+def _bad_gradient(name: str, i: int, g, data: np.ndarray):
+    shape = getattr(g, "shape", None)
+    if shape != data.shape:
+        raise RuntimeError(f"{name}.backward returned a gradient of shape {shape} for input {i} "
+                           f"of shape {data.shape}")
+    raise RuntimeError(f"{name}.backward returned a {g.dtype} gradient for input {i} of dtype "
+                       f"{data.dtype} (shape {data.shape})")
 
 
 def backward(root, grad, retain_graph: bool = False, create_graph: bool = False,
