@@ -15,8 +15,8 @@ SPECS = {spec.name: spec for spec in registered_ops()}
 def test_every_primitive_is_registered():
     import inspect
 
-    from tensorgrad.ops import elementwise, linalg, movement, reduce
-    primitives = {name for module in (elementwise, linalg, movement, reduce)
+    from tensorgrad.ops import conv, elementwise, linalg, movement, pool, reduce
+    primitives = {name for module in (conv, elementwise, linalg, movement, pool, reduce)
                   for name, obj in inspect.getmembers(module, inspect.isclass)
                   if issubclass(obj, tg.Function) and obj.__module__ == module.__name__
                   and not name.startswith("_")}

@@ -7,17 +7,20 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..ops import elementwise as ew
-from ..ops import linalg, movement, reduce
+from ..ops import conv, linalg, movement, pool, reduce
 from .registry import register_op
-from .strategies import arrays, broadcastable_shapes, shapes
+from .strategies import arrays, broadcastable_shapes, conv2d_configs, pool2d_configs, shapes
 
 AWAY_FROM_ZERO = st.floats(0.2, 3) | st.floats(-3, -0.2)
 
 
-def _distinct(shape_strategy):
-    """Arrays whose elements differ pairwise by >= 0.01 (no max/min ties)."""
-    return arrays(shape_strategy, elements=st.integers(-500, 500).map(lambda i: i / 100),
-                  ).filter(lambda a: np.unique(a).size == a.size)
+@st.composite
+def _distinct(draw, shape_strategy):
+    """Arrays whose elements differ pairwise by >= 0.01 (no max/min ties): a shuffled ramp."""
+    shape = draw(shape_strategy)
+    size = int(np.prod(shape))
+    order = draw(st.permutations(range(size)))
+    return (np.array(order, dtype=np.float64).reshape(shape) - size / 2) * 0.01
 
 
 @st.composite
@@ -114,6 +117,22 @@ def _where(draw):
     return (a, b), {"mask": mask}
 
 
+@st.composite
+def _conv2d(draw):
+    config = draw(conv2d_configs())
+    inputs = [draw(arrays(config["x_shape"])), draw(arrays(config["weight_shape"]))]
+    if config["bias"]:
+        inputs.append(draw(arrays((config["weight_shape"][0],))))
+    return tuple(inputs), config["kwargs"]
+
+
+@st.composite
+def _pool2d(draw, distinct=False):
+    config = draw(pool2d_configs())
+    shape = st.just(config["x_shape"])
+    return (draw(_distinct(shape) if distinct else arrays(shape)),), config["kwargs"]
+
+
 def _where_op(a, b, *, mask):
     return ew.Where.apply(mask, a, b)
 
@@ -144,3 +163,6 @@ def register_builtin_ops() -> None:
     register_op(movement.Cat, domain=_cat_or_stack())
     register_op(movement.Stack, domain=_cat_or_stack(stack=True))
     register_op(linalg.MatMul, domain=_matmul())
+    register_op(conv.Conv2d, domain=_conv2d())
+    register_op(pool.MaxPool2d, domain=_pool2d(distinct=True))
+    register_op(pool.AvgPool2d, domain=_pool2d())
