@@ -16,7 +16,7 @@ import argparse
 import os
 
 # common first: it sets OpenBLAS's thread environment, which counts only before NumPy loads
-from common import fix_malloc, interleaved, machine, try_import_torch  # isort: skip
+from common import interleaved, machine, try_import_torch  # isort: skip
 import numpy as np
 
 import tensorgrad as tg
@@ -91,7 +91,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=10, help="timed calls per median")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
     args = parser.parse_args()
-    malloc = fix_malloc()
+    malloc = tg.tune_malloc()
     threads = int(os.environ.get("OPENBLAS_NUM_THREADS", os.cpu_count() or 1))
     torch = try_import_torch()
     if torch:

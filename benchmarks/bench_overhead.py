@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
+from common import interleaved, machine, try_import_torch  # isort: skip  (sets OpenBLAS env first)
 
-from common import interleaved, machine, try_import_torch
+import numpy as np
 
 import tensorgrad as tg
 

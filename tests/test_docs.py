@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
-EXECUTED_PAGES = ["extending.md"]
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+EXECUTED_PAGES = ["README.md", "docs/extending.md"]
 
 
 def python_blocks(page: pathlib.Path) -> str:
@@ -14,6 +14,6 @@ def python_blocks(page: pathlib.Path) -> str:
 
 @pytest.mark.parametrize("page", EXECUTED_PAGES)
 def test_page_code_runs(page):
-    source = python_blocks(DOCS / page)
-    assert source.count("\n") > 20, f"{page}: no code found"
-    exec(compile(source, str(DOCS / page), "exec"), {"__name__": f"docs_{page}"})
+    source = python_blocks(ROOT / page)
+    assert source.count("\n") >= 10, f"{page}: no code found"
+    exec(compile(source, str(ROOT / page), "exec"), {"__name__": f"docs_{page}"})
