@@ -23,13 +23,18 @@ def to_dot(root: Tensor, params: dict | None = None, name: str = "tape") -> str:
     (call before backward(), or after backward(retain_graph=True))."""
     names = {id(t): n for n, t in (params or {}).items()}
     lines = [f"digraph {name} {{", "  rankdir=BT;", '  node [fontname="Helvetica", fontsize=10];']
+    numbers: dict = {}  # node names n0, n1, ... in the order first met: stable across runs
+
+    def node_name(t) -> str:
+        return f"n{numbers.setdefault(id(t), len(numbers))}"
+
     seen, stack = set(), [root]
     while stack:
         t = stack.pop()
         if id(t) in seen:
             continue
         seen.add(id(t))
-        node = f"n{id(t)}"
+        node = node_name(t)
         if t._ctx is None:
             title = names.get(id(t), "leaf" if t.requires_grad else "constant")
             style = ', style=filled, fillcolor="#d9ead3"' if t.requires_grad else ""
@@ -41,7 +46,7 @@ def to_dot(root: Tensor, params: dict | None = None, name: str = "tape") -> str:
         lines.append(f'  {node} [shape=box, label="{t._ctx.fn.__name__}\\n{_label(t)}"];')
         for parent in t._ctx.inputs:
             if isinstance(parent, Tensor):
-                lines.append(f"  n{id(parent)} -> {node};")
+                lines.append(f"  {node_name(parent)} -> {node};")
                 stack.append(parent)
     lines.append("}")
     return "\n".join(lines)
