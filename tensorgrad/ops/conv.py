@@ -9,9 +9,11 @@ share one product instead (`_images_per_product`), at the price of a transpose. 
 each group's columns get one more row of ones and W one more column holding the bias: the bias
 rides along in the product, and its gradient comes out of dW's.
 
-Backward: (dW | db) = the batch sum of cols @ grad^T; dX = col2im(W^T @ grad), kh * kw strided
-adds into a zero-padded buffer through the same `_windows` view (see `_input_gradient`). dX is
-skipped when the input needs no gradient (the first layer of a network), dW likewise.
+Backward: (dW | db) = the batch sum of cols @ grad^T; dX = col2im(W^T @ grad), kh * kw adds
+into a zero-padded buffer: for stride 1 each add is one contiguous run over a flat buffer
+(`_flat_input_gradient`), otherwise a strided add through the same `_windows` view
+(`_input_gradient`). dX is skipped when the input needs no gradient (the first layer of a
+network), dW likewise.
 """
 from __future__ import annotations
 
@@ -127,13 +129,12 @@ def _unpad(xp: np.ndarray, g: _Geometry) -> np.ndarray:
     return xp[:, :, top:top + g.input[2], left:left + g.input[3]]
 
 
-def _windows(xp: np.ndarray, g: _Geometry, width: int | None = None) -> np.ndarray:
-    """View (N, C, kh, kw, Ho, width) of a padded array xp: [n, c, i, j, y, x] is
-    xp[n, c, y*sh + i*dh, x*sw + j*dw]. width defaults to Wo; wide rows (width = Wp, stride 1,
-    xp contiguous with one spare row at the bottom) run on past Wo into the next row."""
+def _windows(xp: np.ndarray, g: _Geometry) -> np.ndarray:
+    """View (N, C, kh, kw, Ho, Wo) of a padded array xp: [n, c, i, j, y, x] is
+    xp[n, c, y*sh + i*dh, x*sw + j*dw]."""
     sn, sc, sh, sw = xp.strides
     (dh, dw), (th, tw) = g.dilation, g.stride
-    shape = (*g.input[:2], *g.kernel, g.out[0], width or g.out[1])
+    shape = (*g.input[:2], *g.kernel, *g.out)
     return as_strided(xp, shape, (sn, sc, dh * sh, dw * sw, th * sh, tw * sw))
 
 
@@ -150,46 +151,87 @@ def _images_per_product(g: _Geometry, k: int) -> int:
     return g.input[0] if work > SHARED_PRODUCT_WORK else 1
 
 
+def _row_windows(xp: np.ndarray, g: _Geometry) -> np.ndarray:
+    """The `_windows` view, but of a copy of xp with each tap column's (Hp, Wo) pixels
+    together, so that with stride 1 down the rows each tap's (Ho, Wo) grid is one run of
+    Ho * Wo pixels: two copies of long rows beat one of short ones when Wo < 16 (im2col 1.5x
+    faster on LeNet c2, where Wo = 10; slower for Wo >= 16)."""
+    (n, c, hp, _), kw, (dh, dw), (sh, sw) = xp.shape, g.kernel[1], g.dilation, g.stride
+    s0, s1, s2, s3 = xp.strides
+    # rows[n, c, j, y, x] = xp[n, c, y, x * sw + j * dw]
+    rows = np.ascontiguousarray(as_strided(xp, (n, c, kw, hp, g.out[1]),
+                                           (s0, s1, dw * s3, s2, sw * s3)))
+    r0, r1, r2, r3, r4 = rows.strides
+    return as_strided(rows, (n, c, *g.kernel, *g.out), (r0, r1, dh * r3, r2, sh * r3, r4))
+
+
 def _columns(xp: np.ndarray, g: _Geometry, ones_row: bool, b: int) -> np.ndarray:
     """im2col: (N/b, G, C/G * kh * kw, b * Ho * Wo), b images per product, copied from
-    `_windows`, plus a row of ones per group when ones_row (for the bias)."""
+    `_windows` (or `_row_windows` for short rows, one product per image and stride 1 down the
+    rows), plus a row of ones per group when ones_row (for the bias)."""
     (n, c), groups, rows, (ho, wo) = g.input[:2], g.groups, g.rows, g.out
     cols = np.empty((n // b, groups, rows + ones_row, b * ho * wo), xp.dtype)
     cols[:, :, rows:] = 1
-    windows = _windows(xp, g).reshape(n // b, b, groups, c // groups, *g.kernel, ho, wo)
+    short = wo < 16 and b == 1 and g.stride[0] == 1
+    windows = (_row_windows if short else _windows)(xp, g)
+    windows = windows.reshape(n // b, b, groups, c // groups, *g.kernel, ho, wo)
     # reshape only splits axes here, so it is a view into cols, not a copy
     np.copyto(cols[:, :, :rows].reshape(n // b, groups, c // groups, *g.kernel, b, ho, wo),
               windows.transpose(0, 2, 3, 4, 5, 1, 6, 7))
     return cols
 
 
-def _input_gradient(gy: np.ndarray, weight: np.ndarray, g: _Geometry) -> np.ndarray:
-    """dX = col2im(W^T @ grad), from grad laid out as the columns are, (N/b, G, K/G, b, Ho,
-    Wo): kh * kw strided adds into a zero-padded buffer.
-
-    Wide rows (stride 1): the gradient is widened with zeros to Wp columns per row, so each
-    tap's add runs over Ho * Wp contiguous elements per plane rather than rows of Wo (col2im
-    1.6-1.9x faster on the benchmark shapes). That costs Wp / Wo more product and one copy of
-    grad, so it is used when a group's columns outnumber its output channels and the rows are
-    at most 1.5x wider. The extra columns' zero gradient makes their adds harmless."""
+def _input_gradient(grad: np.ndarray, gy: np.ndarray, weight: np.ndarray,
+                    g: _Geometry) -> np.ndarray:
+    """dX = col2im(W^T @ grad), from grad (N, K, Ho, Wo) and the same laid out as the columns
+    are, gy (N/b, G, K/G, b, Ho, Wo): kh * kw adds of each tap's columns into a zero-padded
+    buffer. Stride 1 has its own, faster way, `_flat_input_gradient`."""
+    if g.stride == (1, 1):
+        return _flat_input_gradient(grad, weight, g)
     (n, c, hp, wp), (blocks, groups, kg, b, ho, wo) = _padded_shape(g), gy.shape
     (kh, kw), cg = g.kernel, c // groups
-    wide = g.stride == (1, 1) and g.rows > kg and 2 * wp <= 3 * wo
-    width = wp if wide else wo
-    if wide:
-        widened = np.zeros((blocks, groups, kg, b, ho, wp), gy.dtype)
-        widened[..., :wo] = gy
-        gy = widened
-    # W^T with its rows in tap-major order (i, j, c): each tap's columns then lie together
-    w = weight.reshape(groups, kg, cg, kh * kw).transpose(0, 3, 2, 1).reshape(groups, -1, kg)
-    dcols = np.matmul(w, gy.reshape(blocks, groups, kg, -1))
-    dcols = dcols.reshape(blocks, groups, kh, kw, cg, b, ho, width)
+    dcols = np.matmul(_tap_major(weight, groups), gy.reshape(blocks, groups, kg, -1))
+    dcols = dcols.reshape(blocks, groups, kh, kw, cg, b, ho, wo)
     dcols = dcols.transpose(0, 5, 1, 4, 2, 3, 6, 7)  # as the windows: (N/b, b, G, C/G, kh, ...)
-    dxp = np.zeros((n, c, hp + wide, wp), gy.dtype)
-    windows = _windows(dxp, g, width).reshape(blocks, b, groups, cg, kh, kw, ho, width)
+    dxp = np.zeros((n, c, hp, wp), gy.dtype)
+    windows = _windows(dxp, g).reshape(blocks, b, groups, cg, kh, kw, ho, wo)
     for i in range(kh):
         for j in range(kw):
             windows[..., i, j, :, :] += dcols[..., i, j, :, :]
+    return _unpad(dxp, g)
+
+
+def _tap_major(weight: np.ndarray, groups: int) -> np.ndarray:
+    """W^T per group, (G, kh * kw * C/G, K/G), its rows in tap-major order (i, j, c): each
+    tap's columns then lie together."""
+    k, cg, kh, kw = weight.shape
+    return weight.reshape(groups, k // groups, cg, kh * kw).transpose(0, 3, 2, 1).reshape(
+        groups, kh * kw * cg, k // groups)
+
+
+def _flat_input_gradient(grad: np.ndarray, weight: np.ndarray, g: _Geometry) -> np.ndarray:
+    """dX for stride 1, with every add one long contiguous run (col2im 2-3x faster on the
+    LeNet c2 and CIFAR c2 shapes than per-row adds, whose per-row overhead dominates).
+
+    With stride 1, tap (i, j) meets the padded plane (Hp, Wp) of each (c, n) in Ho runs of Wo
+    pixels, Wp apart, from offset o = i * dh * Wp + j * dw. So the gradient is laid out as
+    (G, K/G, N, Hp * Wp) planes, each row widened with zeros to Wp and each plane to Hp rows;
+    one product per group gives every tap's (C/G, N, Hp * Wp) columns as one contiguous block,
+    added at offset o into a flat (C, N, Hp, Wp) buffer in a single run. The zeros make the
+    spill past each plane's end harmless."""
+    (n, c, hp, wp), (k, groups) = _padded_shape(g), (grad.shape[1], g.groups)
+    (kh, kw), (dh, dw), (ho, wo), kg = g.kernel, g.dilation, g.out, k // groups
+    gy = np.zeros((k, n, hp * wp), grad.dtype)
+    gy[:, :, :ho * wp].reshape(k, n, ho, wp)[..., :wo] = grad.transpose(1, 0, 2, 3)
+    dcols = np.matmul(_tap_major(weight, groups), gy.reshape(groups, kg, -1))
+    dcols = dcols.reshape(groups, kh, kw, -1)  # [:, i, j]: tap (i, j), (G, C/G * N * Hp * Wp)
+    size = dcols.shape[-1]
+    flat = np.zeros(groups * size + (kh - 1) * dh * wp + (kw - 1) * dw, grad.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            start = i * dh * wp + j * dw
+            flat[start:start + groups * size].reshape(groups, size)[...] += dcols[:, i, j]
+    dxp = flat[:groups * size].reshape(c, n, hp, wp).transpose(1, 0, 2, 3)
     return _unpad(dxp, g)
 
 
@@ -223,7 +265,7 @@ class Conv2d(Function):
                                   .transpose(0, 2, 3, 1, 4, 5))  # as cols: no copy for b = 1
         dx = dw = db = None
         if needs[0]:
-            dx = _input_gradient(gy, weight, g)
+            dx = _input_gradient(grad, gy, weight, g)
         if needs[1]:
             # (dW | db)^T, summed over the blocks: cols @ grad^T, as OpenBLAS is erratic (up
             # to 100x slower) on some shapes of grad @ cols^T
