@@ -4,10 +4,12 @@ Both work tap by tap: for each of the kh * kw kernel offsets (i, j), the strided
 (padded) input that offset meets in every window is one view, so a pool is an elementwise
 reduction (np.maximum, or a sum) over kh * kw views: no windows are materialised, and the
 loop is over kernel offsets only (np.maximum over strided slices measured 33x faster than
-reshape(...).max(axis) for 2x2 pooling). The backward scatters one contribution per tap into
-the input gradient: accumulated into a zeroed buffer in general, or, when the windows tile
-the input exactly (kernel == stride, no padding, divisible sides), written once into each
-tap's slice (3x faster than a broadcast-and-reshape copy).
+reshape(...).max(axis) for 2x2 pooling). Windows that tile the input exactly (kernel ==
+stride, no padding, divisible sides) take their max in two steps instead, over each window
+row's columns and then over the rows (`_tiled_max`). The backward scatters one contribution
+per tap into the input gradient: accumulated into a zeroed buffer in general, or, when the
+windows tile the input, written once into each tap's slice (3x faster than a
+broadcast-and-reshape copy).
 
 Max pooling pads with -inf and sends each window's gradient to its FIRST maximum in row-major
 order, as PyTorch does, so tied windows give one element the whole gradient. Average pooling
