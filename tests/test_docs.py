@@ -1,4 +1,5 @@
 """The documentation's code runs: every ```python block of a page, in order, as one script."""
+import linecache
 import pathlib
 import re
 
@@ -16,4 +17,6 @@ def python_blocks(page: pathlib.Path) -> str:
 def test_page_code_runs(page):
     source = python_blocks(ROOT / page)
     assert source.count("\n") >= 10, f"{page}: no code found"
-    exec(compile(source, str(ROOT / page), "exec"), {"__name__": f"docs_{page}"})
+    filename = f"<code blocks of {page}>"  # registered so tracebacks and inspect show the code
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), {"__name__": f"docs_{page}"})
