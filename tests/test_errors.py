@@ -47,6 +47,12 @@ CASES = [
     ("In-place change to an array saved for backward",
      "w = tg.ones(3, requires_grad=True)\nloss = (w * w).sum()\nw.data[0] = 5.0",
      ValueError, r"assignment destination is read-only"),
+    ("An optimizer step while a graph still holds the parameters",
+     "model = nn.Linear(3, 2)\nopt = optim.SGD(model.parameters(), lr=0.1)\n"
+     "model(tg.ones(4, 3)).sum().backward()\nkept = model(tg.ones(4, 3))   # a second forward, never backpropagated\n"
+     "opt.step()",
+     RuntimeError, r"SGD.step: parameter 0 of group 0 \(shape \(2, 3\)\) is read-only because a graph that "
+                   r"saved it for backward is still alive"),
     ("A primitive's backward returns a wrong shape",
      "class Bad(tg.Function):\n"
      "    @staticmethod\n    def forward(ctx, x): return x.sum(axis=0)\n"

@@ -74,9 +74,17 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
+        for i, group in enumerate(self.param_groups):
+            for j, p in enumerate(group["params"]):
                 if p.grad is not None:
+                    if not p.data.flags.writeable:
+                        raise RuntimeError(
+                            f"{type(self).__name__}.step: parameter {j} of group {i} (shape "
+                            f"{p.shape}) is read-only because a graph that saved it for "
+                            "backward is still alive (a forward pass whose output is still "
+                            "referenced and was not backpropagated). Updating it would make "
+                            "that graph's gradients wrong: call backward() on it, delete it, "
+                            "or compute it under tg.no_grad().")
                     self._update(p, p.grad.data, self.state.setdefault(p, {}), group)
         return loss
 
