@@ -7,8 +7,12 @@ from helpers import tg64
 from tensorgrad.testing import GradcheckError, gradcheck
 
 
-def _cube_with_backward(scale):
+def _cube_with_backward(scale, twice_differentiable=False):
+    """x ** 3 with backward scale * x^2 * grad (right for scale 3), written with operators
+    only, so it may declare differentiable_backward."""
     class Cube(tg.Function):
+        differentiable_backward = twice_differentiable
+
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
@@ -75,20 +79,7 @@ def test_leaves_existing_grads_untouched():
     np.testing.assert_array_equal(x.grad.data, [5.0, 5.0])
 
 
-class TwiceDifferentiableCube(tg.Function):
-    """x ** 3 with a backward written in tensor ops: differentiable again."""
-
-    differentiable_backward = True
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 3
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return 3 * x * x * grad
+TwiceDifferentiableCube = _cube_with_backward(3.0, twice_differentiable=True)
 
 
 def test_second_order_gradcheck_passes_for_a_backward_built_from_tensor_ops():

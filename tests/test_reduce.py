@@ -32,12 +32,14 @@ def _distinct(array):
     return ranks * 0.37 - 1.0
 
 
-@given(array_and_axes(), st.booleans())
-def test_sum(case, keepdims):
+@pytest.mark.parametrize("op", ["sum", "mean"])
+@given(case=array_and_axes(), keepdims=st.booleans())
+def test_sum_and_mean(op, case, keepdims):
     array, axes = case
-    gradcheck(lambda x: x.sum(axes, keepdims), tg64(array))
-    assert_matches_torch(lambda x: x.sum(axes, keepdims),
-                         lambda x: x.sum(_torch_dims(axes, array.ndim), keepdim=keepdims), [array])
+    fn = lambda x: getattr(x, op)(axes, keepdims)  # noqa: E731
+    gradcheck(fn, tg64(array))
+    assert_matches_torch(fn, lambda x: getattr(x, op)(_torch_dims(axes, array.ndim), keepdim=keepdims),
+                         [array])
 
 
 @pytest.mark.parametrize("op", ["max", "min"])
@@ -58,14 +60,6 @@ def test_max_min_ties_share_the_gradient_evenly(op):
              if op == "max" else [[1.0, 1.0, 2.0, 1.0], [0.0, 0.0, 0.0, 0.0]])
     getattr(x, op)(axis=1).backward(np.array([3.0, 8.0]))
     np.testing.assert_allclose(x.grad.data, [[1.0, 1.0, 0.0, 1.0], [2.0, 2.0, 2.0, 2.0]])
-
-
-@given(array_and_axes(), st.booleans())
-def test_mean(case, keepdims):
-    array, axes = case
-    gradcheck(lambda x: x.mean(axes, keepdims), tg64(array))
-    assert_matches_torch(lambda x: x.mean(axes, keepdims),
-                         lambda x: x.mean(_torch_dims(axes, array.ndim), keepdim=keepdims), [array])
 
 
 @pytest.mark.parametrize("ddof", [0, 1])
