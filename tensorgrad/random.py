@@ -1,5 +1,6 @@
-"""The global random generator behind randn, rand, weight initialisation, dropout and
-shuffling; `manual_seed` makes all of them reproducible."""
+"""The global random generator behind randn, rand, weight initialisation and dropout, and the
+seeds of the generators that shuffling and augmentation own; `manual_seed` makes all of them
+reproducible."""
 from __future__ import annotations
 
 import numpy as np
@@ -17,6 +18,17 @@ def manual_seed(seed: int) -> np.random.Generator:
 def generator() -> np.random.Generator:
     """The global generator."""
     return _generator
+
+
+def new_generator(seed=None) -> np.random.Generator:
+    """A generator of one's own (for a DataLoader or a transform): from an int seed, a
+    Generator (returned as is), or None: then seeded from the global generator, so
+    `manual_seed` makes it reproducible."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        seed = int(_generator.integers(2**63))
+    return np.random.default_rng(seed)
 
 
 def get_rng_state() -> dict:

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import tensorgrad as tg
+from tensorgrad.random import new_generator
 
 
 def test_float_data_defaults_to_float32_and_dtype_accepts_numpy_spellings():
@@ -113,3 +114,14 @@ def test_ndarray_on_the_left_dispatches_to_tensor():
     assert isinstance(y, tg.Tensor)
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.data, [2.0, 3.0])
+
+
+def test_new_generator_is_seeded_from_the_global_one():
+    g = np.random.default_rng(0)
+    assert new_generator(g) is g
+    assert new_generator(7).random() == np.random.default_rng(7).random()
+    tg.manual_seed(11)
+    first = new_generator(None).random()
+    tg.manual_seed(11)
+    assert new_generator(None).random() == first
+    assert new_generator(None).random() != first

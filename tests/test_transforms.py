@@ -4,9 +4,7 @@ import re
 import numpy as np
 import pytest
 
-import tensorgrad as tg
-from tensorgrad.data.transforms import (Compose, Normalize, RandomCrop, RandomHorizontalFlip,
-                                        make_generator)
+from tensorgrad.data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip
 
 
 def batch(n=6, c=2, h=5, w=7, dtype=np.float32, seed=0):
@@ -166,14 +164,3 @@ def test_compose_applies_in_order_and_carries_state():
     np.testing.assert_allclose(out, expected, rtol=1e-6)
     pipeline.load_state_dict(state)
     np.testing.assert_array_equal(pipeline(x), out)
-
-
-def test_make_generator():
-    g = np.random.default_rng(0)
-    assert make_generator(g) is g
-    assert make_generator(7).random() == np.random.default_rng(7).random()
-    tg.manual_seed(11)
-    first = make_generator(None).random()
-    tg.manual_seed(11)
-    assert make_generator(None).random() == first
-    assert make_generator(None).random() != first

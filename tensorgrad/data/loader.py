@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..random import new_generator
 from ..tensor import Tensor
 from .datasets import check_arrays
-from .transforms import make_generator, state_of
+from .transforms import state_of
 
 
 class DataLoader:
@@ -36,7 +37,7 @@ class DataLoader:
         self.images, self.labels = check_arrays(dataset.images, dataset.labels, "DataLoader")
         self.batch_size, self.shuffle, self.drop_last = int(batch_size), shuffle, drop_last
         self.transform = transform
-        self.generator = make_generator(seed) if shuffle else None
+        self.generator = new_generator(seed) if shuffle else None
         self._epoch = None   # [generator state before this epoch's draw, batches taken]
         self._resume = 0     # batches to skip in the next epoch (set by load_state_dict)
 

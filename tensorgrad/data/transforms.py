@@ -1,7 +1,7 @@
 """Batch transforms: each takes a floating ndarray batch (N, C, H, W) and returns a new one,
 vectorized over the batch (no Python loop over samples).
 
-Random transforms own a `np.random.Generator` built by `make_generator(seed)` and expose
+Random transforms own a `np.random.Generator` built by `tensorgrad.random.new_generator(seed)` and expose
 its state through `state_dict()` / `load_state_dict()`, so a run resumes bit-for-bit.
 """
 from __future__ import annotations
@@ -9,17 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..random import generator as global_generator
-
-
-def make_generator(seed=None) -> np.random.Generator:
-    """A generator from an int seed, a Generator (returned as is), or None: then seeded from
-    tensorgrad's global generator, so `tg.manual_seed` makes it reproducible."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None:
-        seed = int(global_generator().integers(2**63))
-    return np.random.default_rng(seed)
+from ..random import new_generator
 
 
 def state_of(transform):
@@ -83,7 +73,7 @@ class Normalize:
 
 class _RandomTransform:
     def __init__(self, seed):
-        self.generator = make_generator(seed)
+        self.generator = new_generator(seed)
 
     def state_dict(self) -> dict:
         return {"rng": self.generator.bit_generator.state}
