@@ -79,6 +79,39 @@ def test_max_pool_partial_ties_within_a_window():
                                                    [0., 0., 0., 0.]]]])
 
 
+def _first_max_gradient(x, upstream, kernel, stride, padding):
+    """Max-pool input gradient by brute force, window by window: each window's upstream
+    gradient to its first maximum in row-major order, padding never winning."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
+    grad = np.zeros(xp.shape)
+    for n, c, y, x_ in np.ndindex(upstream.shape):
+        window = xp[n, c, y * sh:y * sh + kh, x_ * sw:x_ * sw + kw]
+        i, j = np.unravel_index(np.argmax(window), window.shape)  # argmax: the first maximum
+        grad[n, c, y * sh + i, x_ * sw + j] += upstream[n, c, y, x_]
+    return grad[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]]
+
+
+@given(cfg=tst.pool2d_configs(), seed=st.integers(0, 2**16))
+def test_max_pool_ties_match_brute_force(cfg, seed):
+    """Values from {0, 1, 2}: most windows hold ties, often several; tiling (fast path) and
+    general geometries both send each window's gradient to its first maximum."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 3, cfg["x_shape"]).astype(np.float64)
+    xt = tg64(x)
+    out = max_pool2d(xt, **cfg["kwargs"])
+    upstream = rng.standard_normal(out.shape)
+    out.backward(upstream)
+    kwargs = cfg["kwargs"]
+    kernel = tuple(np.broadcast_to(kwargs["kernel_size"], 2))
+    stride = kernel if kwargs.get("stride") is None else tuple(np.broadcast_to(kwargs["stride"], 2))
+    padding = tuple(np.broadcast_to(kwargs.get("padding", 0), 2))
+    # atol 0: an element that gets no gradient must get exactly 0; overlapping windows add in
+    # another order than the brute force does, hence rtol
+    np.testing.assert_allclose(xt.grad.data, _first_max_gradient(x, upstream, kernel, stride,
+                                                                 padding), rtol=1e-12, atol=0)
+
+
 @pytest.mark.parametrize("kind", POOLS)
 def test_tiling_fast_path_equals_general_path(kind):
     """kernel == stride tiles exactly (fast path); the same windows in a larger input whose

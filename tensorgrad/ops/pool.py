@@ -4,12 +4,16 @@ Both work tap by tap: for each of the kh * kw kernel offsets (i, j), the strided
 (padded) input that offset meets in every window is one view, so a pool is an elementwise
 reduction (np.maximum, or a sum) over kh * kw views: no windows are materialised, and the
 loop is over kernel offsets only (np.maximum over strided slices measured 33x faster than
-reshape(...).max(axis) for 2x2 pooling). Windows that tile the input exactly (kernel ==
-stride, no padding, divisible sides) take their max in two steps instead, over each window
-row's columns and then over the rows (`_tiled_max`). The backward scatters one contribution
-per tap into the input gradient: accumulated into a zeroed buffer in general, or, when the
-windows tile the input, written once into each tap's slice (3x faster than a
-broadcast-and-reshape copy).
+reshape(...).max(axis) for 2x2 pooling). The backward scatters one contribution per tap into
+the input gradient.
+
+Windows that tile the input exactly (kernel == stride, no padding, divisible sides; the
+2x2 pools of most CNNs) take a faster way, in two steps: over each window row's kw columns
+(1-D strided views of the flat input), then over the kh rows (`_tiled_max`). Their backward
+runs the same two steps in reverse (`_tiled_max_backward`): the gradient is first split
+between the rows, then within each row between its columns. NumPy is slow on short strided
+runs, so each step is only a few whole-array operations (2.2x faster than tap by tap for
+the LeNet-5 pools).
 
 Max pooling pads with -inf and sends each window's gradient to its FIRST maximum in row-major
 order, as PyTorch does, so tied windows give one element the whole gradient. Average pooling
@@ -94,20 +98,51 @@ def _scatter(contributions, g: _Geometry, dtype) -> np.ndarray:
     return dxp[:, :, ph:ph + h, pw:pw + w]
 
 
-def _tiled_max(x: np.ndarray, g: _Geometry) -> np.ndarray:
-    """Max over windows that tile x: first over the kw columns of each window row, as 1-D
-    strided views of the flattened input (column j is every kw-th element from j), then over
-    the kh rows. kh + kw - 2 maxima over long runs: 1.3-1.8x faster than the kh * kw taps."""
+def _tiled_max(x: np.ndarray, g: _Geometry) -> tuple[np.ndarray, np.ndarray]:
+    """Max over windows that tile x, and each window row's max: first over the kw columns of
+    each window row, as 1-D strided views of the flattened input (column j is every kw-th
+    element from j), giving rows (N * C * Ho, kh, Wo); then over the kh rows."""
     (kh, kw), (ho, wo) = g.kernel, g.out
     flat = x.reshape(-1)
-    rows = flat[0::kw].copy()
-    for j in range(1, kw):
-        np.maximum(rows, flat[j::kw], out=rows)
-    rows = rows.reshape(-1, kh, wo)
-    out = rows[:, 0].copy()
-    for i in range(1, kh):
-        np.maximum(out, rows[:, i], out=out)
-    return out.reshape(*g.input[:2], ho, wo)
+    rows = _maximum([flat[j::kw] for j in range(kw)])
+    out = _maximum([rows.reshape(-1, kh, wo)[:, i] for i in range(kh)])
+    return out.reshape(*g.input[:2], ho, wo), rows.reshape(-1, kh, wo)
+
+
+def _maximum(views: list) -> np.ndarray:
+    """The elementwise maximum of one or more same-shape arrays, as a new array."""
+    out = np.maximum(views[0], views[1]) if len(views) > 1 else views[0].copy()
+    for view in views[2:]:
+        np.maximum(out, view, out=out)
+    return out
+
+
+def _split_first_max(grad, parts: list, maxima, outs: list) -> None:
+    """outs[k] = grad where parts[k] is the first part equal to maxima, 0 elsewhere (the
+    last of the len(parts) + 1 outs takes what no part claimed): each part passes on to the
+    next what is not its own."""
+    rest = grad
+    for part, own, passed in zip(parts, outs, outs[1:]):
+        np.multiply(rest, part != maxima, out=passed)
+        np.subtract(rest, passed, out=own)
+        rest = passed
+    if not parts:
+        np.copyto(outs[0], grad)
+
+
+def _tiled_max_backward(x, rows, out, grad, g: _Geometry) -> np.ndarray:
+    """The input gradient of `_tiled_max`, each window's to its first maximum in row-major
+    order: split between each window's rows (to the first row holding the window's max), then
+    within each row between its columns (to the first column holding the row's max)."""
+    (kh, kw), wo = g.kernel, g.out[1]
+    to_rows = np.empty(rows.shape, grad.dtype)
+    _split_first_max(grad.reshape(-1, wo), [rows[:, i] for i in range(kh - 1)],
+                     out.reshape(-1, wo), [to_rows[:, i] for i in range(kh)])
+    flat, dx = x.reshape(-1), np.empty(g.input, grad.dtype)
+    # contiguous copies of the columns compared: comparisons with strided views are 2x slower
+    _split_first_max(to_rows.reshape(-1), [flat[j::kw].copy() for j in range(kw - 1)],
+                     rows.reshape(-1), [dx.reshape(-1)[j::kw] for j in range(kw)])
+    return dx
 
 
 class MaxPool2d(Function):
@@ -116,36 +151,28 @@ class MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, *, kernel_size, stride=None, padding=0):
         g = _geometry("max_pool2d", x, kernel_size, stride, padding)
-        xp = _pad(x, g, -np.inf)
         if g.tiles:
-            out = _tiled_max(xp, g)
+            out, rows = _tiled_max(x, g)
+            saved = (x, rows, out)
         else:
-            taps = _taps(xp, g)
-            out = next(taps).copy()
-            for view in taps:
-                np.maximum(out, view, out=out)
+            xp = _pad(x, g, -np.inf)
+            out = _maximum(list(_taps(xp, g)))
+            saved = (xp, out)
         if ctx.needs_input_grad:
             ctx.geometry = g
-            ctx.save_for_backward(xp, out)
+            ctx.save_for_backward(*saved)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         g = ctx.geometry
+        if g.tiles:
+            return _tiled_max_backward(*ctx.saved_tensors, grad, g)
         xp, out = ctx.saved_tensors
-
-        def contributions():
-            free = None  # windows whose first maximum is still to be found
-            for view in _taps(xp, g):
-                first = view == out
-                if free is None:
-                    free = ~first
-                else:
-                    first &= free
-                    free ^= first
-                yield grad * first  # np.where is 5x slower
-
-        return _scatter(contributions(), g, grad.dtype)
+        taps = list(_taps(xp, g))
+        contributions = [np.empty(out.shape, grad.dtype) for _ in taps]
+        _split_first_max(grad, taps[:-1], out, contributions)
+        return _scatter(contributions, g, grad.dtype)
 
 
 class AvgPool2d(Function):
