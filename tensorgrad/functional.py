@@ -8,6 +8,7 @@ import numpy as np
 
 from . import random
 from .ops.conv import conv2d
+from .ops.linalg import linear
 from .ops.pool import avg_pool2d, max_pool2d
 from .tensor import Tensor, where
 
@@ -49,17 +50,6 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 
 # ---------------------------------------------------------------------------- layers
-
-
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """x @ weight.T + bias, with weight of shape (out_features, in_features)."""
-    if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input has {x.shape[-1] if x.ndim else 0} features but weight "
-                         f"expects {weight.shape[1] if weight.ndim == 2 else '?'} "
-                         f"(input {x.shape}, weight {weight.shape}; weight must be "
-                         "(out_features, in_features))")
-    out = x @ weight.T
-    return out if bias is None else out + bias
 
 
 def flatten(x: Tensor, start_axis: int = 0, end_axis: int = -1) -> Tensor:

@@ -79,15 +79,41 @@ def test_linear_gradcheck_and_torch(bias, shape):
     assert_matches_torch(F.linear, TF.linear, arrays)
 
 
-def test_linear_tape_is_three_nodes():
+def test_linear_is_one_tape_node():
     x, w, b = tg64(np.ones((2, 3))), tg64(np.ones((4, 3))), tg64(np.ones(4))
-    assert tape_size(F.linear(x, w, b)) == 3  # permute, matmul, add
+    assert tape_size(F.linear(x, w, b)) == 1
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_second_order_and_1d_input(bias):
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal(5), rng.standard_normal((3, 5))] + (
+        [rng.standard_normal(3)] if bias else [])
+    gradcheck(F.linear, *[tg64(a) for a in arrays], second_order=True)
+    assert_matches_torch(F.linear, TF.linear, arrays)
+
+
+def test_linear_mixed_dtypes_promote_and_grads_keep_their_dtype():
+    x = tg.tensor(np.ones((2, 3)), dtype="float64", requires_grad=True)
+    w = tg.tensor(np.ones((4, 3)), dtype="float32", requires_grad=True)
+    b = tg.tensor(np.ones(4), dtype="float32", requires_grad=True)
+    out = F.linear(x, w, b)
+    assert out.dtype == np.float64
+    out.sum().backward()
+    assert (x.grad.dtype, w.grad.dtype, b.grad.dtype) == (np.float64, np.float32, np.float32)
+    np.testing.assert_array_equal(b.grad.data, [2, 2, 2, 2])
 
 
 def test_linear_rejects_mismatched_features():
     with pytest.raises(ValueError, match=r"linear: input has 5 features but weight expects 4 "
                                          r"\(input \(2, 5\), weight \(3, 4\)"):
         F.linear(tg.zeros(2, 5), tg.zeros(3, 4))
+
+
+def test_linear_rejects_a_bias_of_the_wrong_shape():
+    with pytest.raises(ValueError, match=r"linear: bias must have shape \(3,\) for 3 output "
+                                         r"features, got \(4,\)"):
+        F.linear(tg.zeros(2, 5), tg.zeros(3, 5), tg.zeros(4))
 
 
 def test_flatten():

@@ -1,5 +1,6 @@
-"""Matrix product with NumPy's matmul semantics: batched, broadcasting batch dimensions, and
-1-D operands treated as a row (left) or column (right) vector that is then removed."""
+"""Matrix product with NumPy's matmul semantics (batched, broadcasting batch dimensions, and
+1-D operands treated as a row (left) or column (right) vector that is then removed), and the
+fully connected layer x @ weight.T + bias as one primitive."""
 from __future__ import annotations
 
 import numpy as np
@@ -41,6 +42,50 @@ class MatMul(Function):
         if need_b:
             grad_b = unbroadcast(_swap_last_axes(a2) @ g2, b2.shape, b.dtype).reshape(b.shape)
         return grad_a, grad_b
+
+
+class Linear(Function):
+    """x @ weight.T + bias as one tape node (a composite would record three: the transpose,
+    the product and the sum); see `linear`."""
+
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
+            raise ValueError(f"linear: input has {x.shape[-1] if x.ndim else 0} features but "
+                             f"weight expects {weight.shape[1] if weight.ndim == 2 else '?'} "
+                             f"(input {x.shape}, weight {weight.shape}; weight must be "
+                             "(out_features, in_features))")
+        if bias is not None and bias.shape != weight.shape[:1]:
+            raise ValueError(f"linear: bias must have shape ({weight.shape[0]},) for "
+                             f"{weight.shape[0]} output features, got {bias.shape}")
+        out = np.matmul(x, weight.T)
+        if bias is not None:
+            out = np.add(out, bias, out=out if out.dtype == np.result_type(out, bias) else None)
+        if ctx.needs_input_grad:
+            ctx.save_for_backward(x, weight)
+            ctx.bias_dtype = None if bias is None else bias.dtype
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        rows = grad.reshape(-1, grad.shape[-1])  # every leading axis is a batch axis
+        grad_x = unbroadcast(grad @ weight, x.shape, x.dtype) if needs[0] else None
+        grad_w = (unbroadcast(_swap_last_axes(rows) @ x.reshape(-1, x.shape[-1]), weight.shape,
+                              weight.dtype) if needs[1] else None)
+        if len(needs) == 2:
+            return grad_x, grad_w
+        grad_b = unbroadcast(rows.sum(axis=0), weight.shape[:1], ctx.bias_dtype) if needs[2] else None
+        return grad_x, grad_w, grad_b
+
+
+def linear(x, weight, bias=None):
+    """x @ weight.T + bias for x of shape (..., in_features), weight (out_features,
+    in_features) and bias (out_features,) or None; one tape node."""
+    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
 
 
 def _swap_last_axes(x):

@@ -111,6 +111,16 @@ def _matmul(draw):
 
 
 @st.composite
+def _linear(draw):
+    lead = draw(shapes(max_dims=2, max_side=3))
+    n_in, n_out = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    inputs = [draw(arrays(lead + (n_in,))), draw(arrays((n_out, n_in)))]
+    if draw(st.booleans()):
+        inputs.append(draw(arrays((n_out,))))
+    return tuple(inputs), {}
+
+
+@st.composite
 def _where(draw):
     (a, b), _ = draw(_broadcast_pair())
     mask = draw(arrays(np.broadcast_shapes(a.shape, b.shape), dtype=bool))
@@ -163,6 +173,7 @@ def register_builtin_ops() -> None:
     register_op(movement.Cat, domain=_cat_or_stack())
     register_op(movement.Stack, domain=_cat_or_stack(stack=True))
     register_op(linalg.MatMul, domain=_matmul())
+    register_op(linalg.Linear, domain=_linear())
     register_op(conv.Conv2d, domain=_conv2d())
     register_op(pool.MaxPool2d, domain=_pool2d(distinct=True))
     register_op(pool.AvgPool2d, domain=_pool2d())
