@@ -29,14 +29,23 @@ def test_conv2d_gradcheck(cfg, seed):
     gradcheck(lambda *t: conv2d(*t, **cfg["kwargs"]), *inputs)
 
 
-@pytest.mark.parametrize("shared", [False, True])
+def _images_per_product(per_product: str):
+    """A stand-in for conv's choice: one image per matrix product, half of them (when N is
+    even), or all."""
+    def choose(g, k):
+        n = g.input[0]
+        return {"one": 1, "half": n // 2 if n % 2 == 0 else 1, "all": n}[per_product]
+    return choose
+
+
+@pytest.mark.parametrize("per_product", ["one", "half", "all"])
 @given(cfg=tst.conv2d_configs(), seed=st.integers(0, 2**16))
-def test_conv2d_matches_torch(shared, cfg, seed):
-    """Both layouts of the matrix products: one per image, one shared by all images."""
+def test_conv2d_matches_torch(per_product, cfg, seed):
+    """Every layout of the matrix products: one per image, per group of images, shared."""
     torch = pytest.importorskip("torch")
     kwargs = cfg["kwargs"]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(conv_module, "SHARED_PRODUCT_WORK", -1 if shared else 1e18)
+        patch.setattr(conv_module, "_images_per_product", _images_per_product(per_product))
         assert_matches_torch(lambda *t: conv2d(*t, **kwargs),
                              lambda *t: torch.nn.functional.conv2d(*t, **kwargs),
                              _arrays(cfg, seed), seed=seed)
@@ -48,18 +57,31 @@ def test_conv2d_matches_torch(shared, cfg, seed):
     dict(stride=(2, 3), padding=(1, 0), dilation=(1, 2)),  # strided, no wide rows
     dict(padding=1, groups=3),                             # depthwise
 ])
-@pytest.mark.parametrize("shared", [False, True])
-def test_conv2d_larger_shapes_match_torch(kwargs, shared, monkeypatch):
-    """Shapes past the hypothesis sizes, with one matrix product per image and (as big
-    images get) one shared by all images."""
-    monkeypatch.setattr(conv_module, "SHARED_PRODUCT_WORK", -1 if shared else 1e18)
+@pytest.mark.parametrize("per_product", ["one", "half", "all"])
+def test_conv2d_larger_shapes_match_torch(kwargs, per_product, monkeypatch):
+    """Shapes past the hypothesis sizes, with one matrix product per image, per pair of
+    images, and one shared by all images."""
+    monkeypatch.setattr(conv_module, "_images_per_product", _images_per_product(per_product))
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     groups = kwargs.get("groups", 1)
-    arrays = [rng.standard_normal((2, 6, 11, 14)), rng.standard_normal((9, 6 // groups, 4, 3)),
+    arrays = [rng.standard_normal((4, 6, 11, 14)), rng.standard_normal((9, 6 // groups, 4, 3)),
               rng.standard_normal(9)]
     assert_matches_torch(lambda *t: conv2d(*t, **kwargs),
                          lambda *t: torch.nn.functional.conv2d(*t, **kwargs), arrays)
+
+
+@pytest.mark.parametrize("x_shape, k, expected", [
+    ((64, 1, 28, 28), 6, 1),     # LeNet c1: 784 output pixels, one image per product
+    ((64, 6, 14, 14), 16, 4),    # LeNet c2: 100 pixels, 4 images give 400 columns
+    ((61, 6, 14, 14), 16, 1),    # no divisor of a prime batch between 1 and 61
+    ((6, 6, 14, 14), 16, 3),     # the largest divisor of 6 not above 4
+    ((64, 32, 16, 16), 64, 64),  # CIFAR c2: big enough that all images share one product
+])
+def test_images_per_product(x_shape, k, expected):
+    x, w = np.empty(x_shape, np.float32), np.empty((k, x_shape[1], 5, 5), np.float32)
+    g = conv_module._geometry(x, w, None, 1, 0 if x_shape[2] < 16 else 2, 1, 1)
+    assert conv_module._images_per_product(g, k) == expected
 
 
 def test_conv2d_same_padding_keeps_size_and_puts_extra_at_bottom_right():

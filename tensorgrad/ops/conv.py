@@ -140,15 +140,23 @@ def _windows(xp: np.ndarray, g: _Geometry) -> np.ndarray:
 
 # multiply-adds per image above which all images share one matrix product
 SHARED_PRODUCT_WORK = 2**21
+# columns a product should have at least: OpenBLAS is slow on short ones (LeNet c2, 100
+# columns per image: dW 1.3x faster with 4 images per product)
+MIN_PRODUCT_COLUMNS = 400
 
 
 def _images_per_product(g: _Geometry, k: int) -> int:
-    """How many images share one matrix product: 1 (a broadcast product per image, 2x faster
-    for small ones, whose working set stays in cache) or all N for big images, where OpenBLAS
-    threads each product and N thread hand-offs per product can cost milliseconds each on a
-    busy machine (measured 20x slower on the CIFAR c2 shape, 2 threads, load 4)."""
-    work = k * g.rows * g.out[0] * g.out[1]
-    return g.input[0] if work > SHARED_PRODUCT_WORK else 1
+    """How many images share one matrix product. Big images: all N, as OpenBLAS threads each
+    product and N thread hand-offs per product can cost milliseconds each on a busy machine
+    (measured 20x slower on the CIFAR c2 shape, 2 threads, load 4). Small ones: a broadcast
+    product per group of b images, whose working set stays in cache (2x faster than one
+    shared product), b the largest divisor of N that keeps the products above
+    MIN_PRODUCT_COLUMNS columns, so 1 for images of more than 400 output pixels."""
+    n, pixels = g.input[0], g.out[0] * g.out[1]
+    if k * g.rows * pixels > SHARED_PRODUCT_WORK:
+        return n
+    wanted = min(n, -(-MIN_PRODUCT_COLUMNS // max(pixels, 1)))
+    return max(b for b in range(1, wanted + 1) if n % b == 0)
 
 
 def _row_windows(xp: np.ndarray, g: _Geometry) -> np.ndarray:
@@ -167,12 +175,11 @@ def _row_windows(xp: np.ndarray, g: _Geometry) -> np.ndarray:
 
 def _columns(xp: np.ndarray, g: _Geometry, ones_row: bool, b: int) -> np.ndarray:
     """im2col: (N/b, G, C/G * kh * kw, b * Ho * Wo), b images per product, copied from
-    `_windows` (or `_row_windows` for short rows, one product per image and stride 1 down the
-    rows), plus a row of ones per group when ones_row (for the bias)."""
+    `_windows` (or `_row_windows` for short rows and stride 1 down the rows), plus a row of ones per group when ones_row (for the bias)."""
     (n, c), groups, rows, (ho, wo) = g.input[:2], g.groups, g.rows, g.out
     cols = np.empty((n // b, groups, rows + ones_row, b * ho * wo), xp.dtype)
     cols[:, :, rows:] = 1
-    short = wo < 16 and b == 1 and g.stride[0] == 1
+    short = wo < 16 and g.stride[0] == 1
     windows = (_row_windows if short else _windows)(xp, g)
     windows = windows.reshape(n // b, b, groups, c // groups, *g.kernel, ho, wo)
     # reshape only splits axes here, so it is a view into cols, not a copy
