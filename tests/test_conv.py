@@ -84,6 +84,36 @@ def test_images_per_product(x_shape, k, expected):
     assert conv_module._images_per_product(g, k) == expected
 
 
+def test_conv2d_without_recording_goes_by_blocks_of_images(monkeypatch):
+    """Under no_grad the images are convolved in blocks (here of 4: blocks of 4, 4 and 3):
+    the same output as all at once, with and without bias."""
+    monkeypatch.setattr(conv_module, "INFERENCE_BLOCK", 4)
+    rng = np.random.default_rng(5)
+    x, w, b = (tg64(rng.standard_normal(s)) for s in [(11, 3, 7, 9), (5, 3, 3, 2), (5,)])
+    for bias in (b, None):
+        recorded = conv2d(x, w, bias, stride=(2, 1), padding=(1, 0))
+        with tg.no_grad():
+            blocked = conv2d(x, w, bias, stride=(2, 1), padding=(1, 0))
+        np.testing.assert_array_equal(blocked.data, recorded.data)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(stride=(2, 1), padding=(1, 0)),
+                                    dict(padding="same", dilation=(2, 1))])
+def test_conv2d_of_an_empty_batch(kwargs):
+    """N = 0 gives an empty output of the right shape and zero weight and bias gradients
+    (PyTorch's shapes), recorded or not."""
+    x, w, b = tg64(np.zeros((0, 3, 8, 7))), tg64(np.ones((4, 3, 3, 2))), tg64(np.ones(4))
+    out = conv2d(x, w, b, **kwargs)
+    out.sum().backward()
+    torch = pytest.importorskip("torch")
+    expected = torch.nn.functional.conv2d(torch.zeros(0, 3, 8, 7), torch.ones(4, 3, 3, 2),
+                                          **kwargs).shape
+    assert out.shape == tuple(expected) and x.grad.shape == x.shape
+    assert not w.grad.data.any() and not b.grad.data.any()
+    with tg.no_grad():
+        assert conv2d(x, w, b, **kwargs).shape == out.shape
+
+
 def test_conv2d_same_padding_keeps_size_and_puts_extra_at_bottom_right():
     x = tg.ones(1, 1, 4, 5, dtype="float64")
     w = tg.ones(1, 1, 2, 2, dtype="float64")

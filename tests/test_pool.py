@@ -113,6 +113,16 @@ def test_max_pool_ties_match_brute_force(cfg, seed):
 
 
 @pytest.mark.parametrize("kind", POOLS)
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1)])
+def test_pool_of_an_empty_batch(kind, kwargs):
+    x = tg64(np.zeros((0, 3, 8, 6)))
+    out = POOLS[kind][0](x, **kwargs)
+    out.sum().backward()
+    assert out.shape == (0, 3, 8 // kwargs.get("stride", 2), 6 // kwargs.get("stride", 2))
+    assert x.grad.shape == x.shape
+
+
+@pytest.mark.parametrize("kind", POOLS)
 def test_tiling_fast_path_equals_general_path(kind):
     """kernel == stride tiles exactly (fast path); the same windows in a larger input whose
     extra rows and columns no window reaches take the general path: same values and

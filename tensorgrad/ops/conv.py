@@ -4,10 +4,12 @@ hand-written backward.
 Forward (the fastest layout measured, PERF_NOTES): a strided view of the zero-padded input,
 `_windows`, gives every kernel tap (i, j) the (Ho, Wo) grid of pixels it meets; copying it
 yields the columns ``cols`` of shape (N, G, C/G * kh * kw, Ho * Wo), and one broadcast product
-``W (G, K/G, C/G * kh * kw) @ cols`` lands directly in NCHW, with no transpose. Big images
-share one product instead (`_images_per_product`), at the price of a transpose. With a bias,
-each group's columns get one more row of ones and W one more column holding the bias: the bias
-rides along in the product, and its gradient comes out of dW's.
+``W (G, K/G, C/G * kh * kw) @ cols`` lands directly in NCHW, with no transpose. Small images
+share a product in groups, and big ones all in one (`_images_per_product`), at the price of a
+transpose. With a bias, each group's columns get one more row of ones and W one more column
+holding the bias: the bias rides along in the product, and its gradient comes out of dW's.
+When nothing is recorded (inference), the images go by blocks of INFERENCE_BLOCK, so that
+the columns stay small and in cache.
 
 Backward: (dW | db) = the batch sum of cols @ grad^T; dX = col2im(W^T @ grad), kh * kw adds
 into a zero-padded buffer: for stride 1 (and more columns than output channels) each add is
@@ -155,7 +157,7 @@ def _images_per_product(g: _Geometry, k: int) -> int:
     n, pixels = g.input[0], g.out[0] * g.out[1]
     if k * g.rows * pixels > SHARED_PRODUCT_WORK:
         return n
-    wanted = min(n, -(-MIN_PRODUCT_COLUMNS // max(pixels, 1)))
+    wanted = max(1, min(n, -(-MIN_PRODUCT_COLUMNS // max(pixels, 1))))
     return max(b for b in range(1, wanted + 1) if n % b == 0)
 
 
@@ -199,7 +201,7 @@ def _input_gradient(grad: np.ndarray, gy: np.ndarray, weight: np.ndarray,
         return _flat_input_gradient(grad, weight, g)
     (n, c, hp, wp), (blocks, groups, kg, b, ho, wo) = _padded_shape(g), gy.shape
     (kh, kw), cg = g.kernel, c // groups
-    dcols = np.matmul(_tap_major(weight, groups), gy.reshape(blocks, groups, kg, -1))
+    dcols = np.matmul(_tap_major(weight, groups), gy.reshape(blocks, groups, kg, b * ho * wo))
     dcols = dcols.reshape(blocks, groups, kh, kw, cg, b, ho, wo)
     dcols = dcols.transpose(0, 5, 1, 4, 2, 3, 6, 7)  # as the windows: (N/b, b, G, C/G, kh, ...)
     dxp = np.zeros((n, c, hp, wp), gy.dtype)
@@ -244,24 +246,38 @@ def _flat_input_gradient(grad: np.ndarray, weight: np.ndarray, g: _Geometry) -> 
     return _unpad(dxp, g)
 
 
+# images convolved at a time when nothing is recorded (inference): 1.6x faster LeNet-5
+# inference at batch 1000 than all at once
+INFERENCE_BLOCK = 64
+
+
+def _convolve(x, weight, bias, g: _Geometry) -> tuple:
+    """The convolution, its columns and the images per product."""
+    (n, k), groups = (x.shape[0], weight.shape[0]), g.groups
+    b = _images_per_product(g, k)
+    cols = _columns(_pad(x, g), g, bias is not None, b)
+    w = weight.reshape(groups, k // groups, g.rows)
+    if bias is not None:
+        w = np.concatenate([w, bias.reshape(groups, k // groups, 1)], axis=2)
+    y = np.matmul(w, cols).reshape(n // b, k, b, *g.out)  # no copy for b = 1
+    out = np.ascontiguousarray(y.transpose(0, 2, 1, 3, 4)).reshape(n, k, *g.out)
+    return out, cols, b
+
+
 class Conv2d(Function):
     """conv2d as a primitive: inputs x, weight and optionally bias; see `conv2d`."""
 
     @staticmethod
     def forward(ctx, x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1):
         g = _geometry(x, weight, bias, stride, padding, dilation, groups)
-        n, k = x.shape[0], weight.shape[0]
-        b = _images_per_product(g, k)
-        cols = _columns(_pad(x, g), g, bias is not None, b)
-        w = weight.reshape(groups, k // groups, g.rows)
-        if bias is not None:
-            w = np.concatenate([w, bias.reshape(groups, k // groups, 1)], axis=2)
-        y = np.matmul(w, cols).reshape(n // b, k, b, *g.out)  # no copy for b = 1
-        out = np.ascontiguousarray(y.transpose(0, 2, 1, 3, 4)).reshape(n, k, *g.out)
         needs = ctx.needs_input_grad
-        if needs:  # recording: keep what backward needs, and only that
-            ctx.geometry, ctx.images_per_product = g, b
-            ctx.save_for_backward(weight if needs[0] else None, cols if needs[1] else None)
+        if not needs:  # nothing to keep: blocks of images, whose columns stay in cache
+            blocks = [x[s:s + INFERENCE_BLOCK] for s in range(0, max(len(x), 1), INFERENCE_BLOCK)]
+            return np.concatenate([_convolve(block, weight, bias, g._replace(
+                input=block.shape))[0] for block in blocks])
+        out, cols, b = _convolve(x, weight, bias, g)
+        ctx.geometry, ctx.images_per_product = g, b
+        ctx.save_for_backward(weight if needs[0] else None, cols if needs[1] else None)
         return out
 
     @staticmethod
@@ -278,7 +294,7 @@ class Conv2d(Function):
         if needs[1]:
             # (dW | db)^T, summed over the blocks: cols @ grad^T, as OpenBLAS is erratic (up
             # to 100x slower) on some shapes of grad @ cols^T
-            gt = gy.reshape(n // b, groups, k // groups, -1).transpose(0, 1, 3, 2)
+            gt = gy.reshape(n // b, groups, k // groups, b * g.out[0] * g.out[1]).transpose(0, 1, 3, 2)
             dwb = np.matmul(cols, gt).sum(axis=0)
             dw = dwb[:, :rows].transpose(0, 2, 1).reshape(k, c // groups, *g.kernel)
         if len(needs) == 2:
