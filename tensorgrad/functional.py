@@ -9,6 +9,7 @@ import numpy as np
 from . import random
 from .ops.conv import conv2d
 from .ops.linalg import linear
+from .ops.normalization import BatchNorm
 from .ops.pool import avg_pool2d, max_pool2d
 from .tensor import Tensor, where
 
@@ -78,7 +79,8 @@ def batch_norm(x: Tensor, running_mean, running_var, weight: Tensor | None = Non
                eps: float = 1e-5) -> Tensor:
     """Normalise each channel (axis 1) of x, of shape (N, C) or (N, C, ...).
 
-    Training: normalise with the batch mean and biased variance and, if running_mean /
+    Training: normalise with the batch mean and biased variance (one primitive, `BatchNorm`:
+    one tape node) and, if running_mean /
     running_var (Tensors or ndarrays, or None) are given, update them in place:
     ``running = (1 - momentum) * running + momentum * batch_stat`` using the unbiased
     variance. Evaluation: normalise with the running statistics. Then scale by weight and
@@ -93,25 +95,23 @@ def batch_norm(x: Tensor, running_mean, running_var, weight: Tensor | None = Non
         if t is not None and t.shape != (channels,):
             raise ValueError(f"batch_norm: input has {channels} channels but {name} has shape "
                              f"{t.shape} (input {x.shape})")
-    axes = (0,) + tuple(range(2, x.ndim))
-    shape = (1, channels) + (1,) * (x.ndim - 2)
     if training:
         count = x.data.size // max(channels, 1)
         if count <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
                              f"training, got input shape {x.shape}")
-        mean = x.mean(axes, keepdims=True)
-        centered = x - mean
-        var = (centered * centered).mean(axes, keepdims=True)
-        _update_running(running_mean, mean.data, momentum)
-        _update_running(running_var, var.data * (count / (count - 1)), momentum)
-        scale = (var + eps) ** -0.5
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: evaluation mode (training=False) needs running_mean "
-                             "and running_var")
-        centered = x - Tensor(_array(running_mean).reshape(shape))
-        scale = Tensor(((_array(running_var) + eps) ** -0.5).reshape(shape))
+        stats = []  # the primitive appends the batch mean and biased variance
+        out = BatchNorm.apply(x, weight, bias, eps=eps, stats=stats)
+        mean, var = stats
+        _update_running(running_mean, mean, momentum)
+        _update_running(running_var, var * (count / (count - 1)), momentum)
+        return out
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm: evaluation mode (training=False) needs running_mean "
+                         "and running_var")
+    shape = (1, channels) + (1,) * (x.ndim - 2)
+    centered = x - Tensor(_array(running_mean).reshape(shape))
+    scale = Tensor(((_array(running_var) + eps) ** -0.5).reshape(shape))
     if weight is not None:
         scale = scale * weight.reshape(shape)
     out = centered * scale

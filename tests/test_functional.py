@@ -215,6 +215,108 @@ def test_batch_norm_keeps_float32():
     assert out.dtype == x.grad.dtype == w.grad.dtype == rm.dtype == rv.dtype == np.float32
 
 
+@pytest.mark.parametrize("affine", ["both", "weight", "bias", "none"])
+@pytest.mark.parametrize("shape", [(7, 3), (5, 3, 4, 2), (2, 4, 3, 5)])
+def test_batch_norm_training_gradcheck_all_inputs(shape, affine):
+    x, w, b = _bn_inputs(shape, np.random.default_rng(7))
+    w = tg64(w) if affine in ("both", "weight") else None
+    b = tg64(b) if affine in ("both", "bias") else None
+    leaves = [t for t in (w, b) if t is not None]
+
+    def fn(x, *params):
+        it = iter(params)
+        return F.batch_norm(x, None, None, next(it) if w is not None else None,
+                            next(it) if b is not None else None, training=True)
+    gradcheck(fn, tg64(x), *leaves)  # a random upstream gradient (random projection)
+
+
+def test_batch_norm_training_grads_of_a_subset_of_inputs_match_all():
+    x, w, b = _bn_inputs((4, 3, 2, 5), np.random.default_rng(8))
+    upstream = np.random.default_rng(9).standard_normal(x.shape)
+    full = [tg64(a) for a in (x, w, b)]
+    F.batch_norm(*full[:1], None, None, *full[1:], training=True).backward(upstream)
+    for wanted in range(3):
+        leaves = [tg64(a, requires_grad=i == wanted) for i, a in enumerate((x, w, b))]
+        F.batch_norm(leaves[0], None, None, *leaves[1:], training=True).backward(upstream)
+        for i, t in enumerate(leaves):
+            if i == wanted:
+                np.testing.assert_allclose(t.grad.data, full[i].grad.data, rtol=1e-12, atol=1e-12)
+            else:
+                assert t.grad is None
+
+
+def test_batch_norm_training_is_one_tape_node():
+    x, w, b = (tg64(a) for a in _bn_inputs((4, 3, 2, 2), np.random.default_rng(10)))
+    rm, rv = np.zeros(3), np.ones(3)
+    assert tape_size(F.batch_norm(x, rm, rv, w, b, training=True)) == 1
+    assert tape_size(F.batch_norm(x, None, None, training=True)) == 1
+
+
+def test_batch_norm_running_stats_match_torch_over_several_steps():
+    rng = np.random.default_rng(11)
+    shape = (6, 3, 4, 5)
+    _, w, b = _bn_inputs(shape, rng)
+    ours_rm, ours_rv = np.zeros(3, np.float32), np.ones(3, np.float32)
+    theirs_rm, theirs_rv = torch.zeros(3), torch.ones(3)
+    tw, tb = (tg.tensor(a, dtype="float32", requires_grad=True) for a in (w, b))
+    pw, pb = (torch.tensor(a, dtype=torch.float32, requires_grad=True) for a in (w, b))
+    for step in range(4):
+        x = (rng.standard_normal(shape) * (step + 1) + step).astype(np.float32)
+        ours = F.batch_norm(tg.tensor(x), ours_rm, ours_rv, tw, tb, True, 0.2, 1e-4)
+        theirs = TF.batch_norm(torch.tensor(x), theirs_rm, theirs_rv, pw, pb, True, 0.2, 1e-4)
+        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-4, atol=1e-5)
+        ours.sum().backward()
+        theirs.sum().backward()
+    np.testing.assert_allclose(ours_rm, theirs_rm.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours_rv, theirs_rv.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(tw.grad.data, pw.grad.numpy(), rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(tb.grad.data, pb.grad.numpy(), rtol=1e-5)
+    assert ours_rm.dtype == ours_rv.dtype == np.float32
+
+
+def test_batch_norm_training_4d_keeps_float32_with_affine():
+    x = tg.randn(4, 3, 2, 5, requires_grad=True)
+    w, b = tg.ones(3, requires_grad=True), tg.zeros(3, requires_grad=True)
+    out = F.batch_norm(x, np.zeros(3, np.float32), np.ones(3, np.float32), w, b, training=True)
+    out.backward(np.random.default_rng(12).standard_normal(out.shape).astype(np.float32))
+    assert out.dtype == x.grad.dtype == w.grad.dtype == b.grad.dtype == np.float32
+    assert x.grad.shape == x.shape
+
+
+def test_batch_norm_float32_variance_is_accurate_for_a_large_mean():
+    # two-pass statistics: E[x^2] - mean^2 in float32 would lose the variance here
+    x = (1000 + np.random.default_rng(15).standard_normal((16, 3, 8, 8))).astype(np.float32)
+    rv = np.ones(3, np.float32)
+    out = F.batch_norm(tg.tensor(x), None, rv, training=True, momentum=1.0)
+    ref = F.batch_norm(tg64(x, requires_grad=False), None, None, training=True)
+    np.testing.assert_allclose(out.data, ref.data, atol=2e-3)
+    np.testing.assert_allclose(rv, x.astype(np.float64).var(axis=(0, 2, 3), ddof=1), rtol=1e-3)
+
+
+def test_batch_norm_mixed_dtypes_promote_and_grads_keep_their_dtype():
+    rng = np.random.default_rng(13)
+    x, w, b = _bn_inputs((5, 3, 4), rng)
+    upstream = rng.standard_normal(x.shape)
+    x32 = tg.tensor(x, dtype="float32", requires_grad=True)
+    w64, b64 = tg64(w), tg64(b)
+    out = F.batch_norm(x32, None, None, w64, b64, training=True)
+    assert out.dtype == np.float64
+    out.backward(upstream)
+    assert (x32.grad.dtype, w64.grad.dtype, b64.grad.dtype) == (np.float32, np.float64, np.float64)
+    ref = [tg64(a) for a in (x.astype(np.float32), w, b)]
+    F.batch_norm(ref[0], None, None, *ref[1:], training=True).backward(upstream)
+    np.testing.assert_allclose(x32.grad.data, ref[0].grad.data, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(w64.grad.data, ref[1].grad.data, rtol=1e-6)
+
+
+def test_batch_norm_training_is_once_differentiable_with_a_clear_error():
+    x, w, b = (tg64(a) for a in _bn_inputs((4, 3), np.random.default_rng(14)))
+    (gx,) = tg.grad((F.batch_norm(x, None, None, w, b, training=True) ** 3).sum(), [x],
+                    create_graph=True)
+    with pytest.raises(RuntimeError, match="BatchNorm is once-differentiable"):
+        gx.sum().backward()
+
+
 def test_batch_norm_errors():
     x = tg.randn(4, 3, 5)
     with pytest.raises(ValueError, match=r"batch_norm: input has 3 channels but running_mean has "

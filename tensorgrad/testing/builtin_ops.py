@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..ops import elementwise as ew
-from ..ops import conv, linalg, movement, pool, reduce
+from ..ops import conv, linalg, movement, normalization, pool, reduce
 from .registry import register_op
 from .strategies import arrays, broadcastable_shapes, conv2d_configs, pool2d_configs, shapes
 
@@ -143,6 +143,22 @@ def _pool2d(draw, distinct=False):
     return (draw(_distinct(shape) if distinct else arrays(shape)),), config["kwargs"]
 
 
+@st.composite
+def _batch_norm(draw):
+    """x (N, C) or (N, C, ...) with more than one value per channel, each channel spread
+    around +-1 (a variance well away from 0), and optional weight and bias (C,)."""
+    shape = list(draw(shapes(min_dims=2, max_dims=4, max_side=3)))
+    if shape[0] * int(np.prod(shape[2:])) == 1:
+        shape[0] = 2
+    positions = np.arange(shape[0] * int(np.prod(shape[2:]))).reshape(shape[0], 1, -1)
+    signs = np.broadcast_to(1.0 - 2.0 * (positions % 2), (shape[0], shape[1], positions.shape[2]))
+    x = draw(arrays(tuple(shape), low=-0.4, high=0.4)) + signs.reshape(shape)
+    inputs = [x]
+    for _ in range(draw(st.integers(0, 2))):
+        inputs.append(draw(arrays((shape[1],), low=-2, high=2)))
+    return tuple(inputs), {"eps": draw(st.sampled_from([1e-5, 1e-3, 0.1]))}
+
+
 def _where_op(a, b, *, mask):
     return ew.Where.apply(mask, a, b)
 
@@ -175,5 +191,6 @@ def register_builtin_ops() -> None:
     register_op(linalg.MatMul, domain=_matmul())
     register_op(linalg.Linear, domain=_linear())
     register_op(conv.Conv2d, domain=_conv2d())
+    register_op(normalization.BatchNorm, domain=_batch_norm())
     register_op(pool.MaxPool2d, domain=_pool2d(distinct=True))
     register_op(pool.AvgPool2d, domain=_pool2d())
