@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 
 # common first: it sets OpenBLAS's thread environment, which counts only before NumPy loads
-from common import interleaved, machine, try_import_torch  # isort: skip
+from common import interleaved_rounds, machine, paired_ratio, try_import_torch  # isort: skip
 import numpy as np
 
 import tensorgrad as tg
@@ -77,12 +78,14 @@ def cases(torch):
 
 
 def _row(name: str, fwd: dict, both: dict) -> str:
-    """One Markdown table row: times per framework and the tensorgrad / torch ratios."""
+    """One Markdown table row from per-round times: medians per framework and the median of
+    the per-round tensorgrad / torch ratios."""
     cells = [name]
-    for times in (fwd, both):
-        ours, theirs = times["tensorgrad"], times.get("torch")
-        cells += [f"{ours:.2f}", "-", "-"] if theirs is None else \
-            [f"{ours:.2f}", f"{theirs:.2f}", f"{ours / theirs:.2f}"]
+    for rounds in (fwd, both):
+        ours = statistics.median(rounds["tensorgrad"])
+        cells += [f"{ours:.2f}", "-", "-"] if "torch" not in rounds else [
+            f"{ours:.2f}", f"{statistics.median(rounds['torch']):.2f}",
+            f"{paired_ratio(rounds, 'tensorgrad', 'torch'):.2f}"]
     return "| " + " | ".join(cells) + " |"
 
 
@@ -111,10 +114,13 @@ def main() -> None:
         upstream = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
         runners = {lib: _runners(tg if lib == "tensorgrad" else torch, fn, arrays, upstream,
                                  needs_grad) for lib, fn in fns.items()}
-        fwd = interleaved({lib: r[0] for lib, r in runners.items()}, args.repeats, args.rounds)
-        both = interleaved({lib: r[1] for lib, r in runners.items()}, args.repeats, args.rounds)
+        fwd = interleaved_rounds({lib: r[0] for lib, r in runners.items()}, args.repeats,
+                                 args.rounds)
+        both = interleaved_rounds({lib: r[1] for lib, r in runners.items()}, args.repeats,
+                                  args.rounds)
         print(_row(name, fwd, both))
-    print(f"\nratio = tensorgrad / torch (lower is better). LeNet c1 computes no input gradient "
+    print(f"\nratio = tensorgrad / torch (lower is better), the median over rounds of the "
+          f"two measured side by side. LeNet c1 computes no input gradient "
           f"(a first layer, as in training). Load average at end {os.getloadavg()[0]:.1f}.")
 
 

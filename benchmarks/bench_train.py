@@ -4,10 +4,12 @@ LeNet-5 training steps (forward, cross-entropy, backward, SGD with momentum) at 
 and 128 and inference at batch 1000; one training step of `mnist_cnn` and `cifar_cnn` at
 batch 64. Same architectures (PyTorch twins with the same parameter names), same data shapes,
 float32. The two frameworks alternate in rounds with a pause between them (OpenBLAS threads
-spin after each call and would slow the other: PERF_NOTES); each number is the median over
-rounds of the median over repeats. glibc malloc is tuned (`tg.tune_malloc()`) for both.
+spin after each call and would slow the other: PERF_NOTES); each time is the median over
+rounds of the median over repeats, and the ratio the median over rounds of the two
+frameworks' speeds measured side by side (steadier on a machine whose speed drifts). glibc
+malloc is tuned (`tg.tune_malloc()`) for both.
 
-    python benchmarks/bench_train.py [--quick] [--rounds 5] [--repeats 10]
+    python benchmarks/bench_train.py [--quick] [--rounds 9] [--repeats 6]
 
 Writes benchmarks/results/bench_train.md (and bench_train.png when matplotlib is installed).
 """
@@ -16,8 +18,10 @@ from __future__ import annotations
 import argparse
 import datetime
 import pathlib
+import statistics
 
-from common import interleaved, machine, torch_model, try_import_torch  # isort: skip  (env first)
+from common import (interleaved_rounds, machine, paired_ratio, torch_model,  # isort: skip
+                    try_import_torch)  # (env first)
 
 import numpy as np
 
@@ -77,9 +81,10 @@ def run(cases, rounds: int, repeats: int) -> list[dict]:
         candidates = {"tensorgrad": tensorgrad_step(name, x, y, mode)}
         if torch is not None:
             candidates["PyTorch"] = torch_step(torch, name, x, y, mode)
-        ms = interleaved(candidates, repeats, rounds)
-        row = dict(model=name, batch=batch, mode=mode, tg_ms=ms["tensorgrad"],
-                   torch_ms=ms.get("PyTorch", float("nan")))
+        ms = interleaved_rounds(candidates, repeats, rounds)
+        row = dict(model=name, batch=batch, mode=mode, tg_ms=statistics.median(ms["tensorgrad"]),
+                   torch_ms=statistics.median(ms.get("PyTorch", [float("nan")])),
+                   ratio=paired_ratio(ms, "PyTorch", "tensorgrad") if torch else float("nan"))
         rows.append(row)
         print(_row(row), flush=True)
     return rows
@@ -92,13 +97,14 @@ HEADER = ("| model | batch | pass | tensorgrad ms | PyTorch ms | tensorgrad imag
 def _row(r: dict) -> str:
     ips_tg, ips_torch = 1e3 * r["batch"] / r["tg_ms"], 1e3 * r["batch"] / r["torch_ms"]
     return (f"| {r['model']} | {r['batch']} | {r['mode']} | {r['tg_ms']:.2f} | {r['torch_ms']:.2f} "
-            f"| {ips_tg:,.0f} | {ips_torch:,.0f} | {ips_tg / ips_torch:.2f} |")
+            f"| {ips_tg:,.0f} | {ips_torch:,.0f} | {r['ratio']:.2f} |")
 
 
 def write_results(rows: list[dict]) -> pathlib.Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "bench_train.md"
-    lines = [f"Measured {datetime.date.today()} on {machine()}; float32; medians.", "", HEADER]
+    lines = [f"Measured {datetime.date.today()} on {machine()}; float32; medians; the ratio is "
+             "the median over rounds of the speeds measured side by side.", "", HEADER]
     path.write_text("\n".join(lines + [_row(r) for r in rows]) + "\n")
     try:
         import matplotlib
@@ -122,8 +128,8 @@ def write_results(rows: list[dict]) -> pathlib.Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--repeats", type=int, default=6)
     parser.add_argument("--quick", action="store_true", help="LeNet-5 at batch 64 only")
     args = parser.parse_args()
     tg.tune_malloc()

@@ -28,15 +28,27 @@ def median_ms(fn, repeats: int, warmup: int = 2) -> float:
     return 1e3 * statistics.median(times)
 
 
-def interleaved(candidates: dict, repeats: int, rounds: int = 3) -> dict:
-    """Median ms per candidate, alternating between them in rounds with a pause between
-    frameworks so neither runs right after the other's BLAS threads."""
+def interleaved_rounds(candidates: dict, repeats: int, rounds: int = 3) -> dict:
+    """Per candidate, the median ms of each round: the candidates alternate in rounds, with a
+    pause between frameworks so neither runs right after the other's BLAS threads."""
     samples = {name: [] for name in candidates}
     for _ in range(rounds):
         for name, fn in candidates.items():
             time.sleep(QUIESCE_S)
             samples[name].append(median_ms(fn, repeats))
-    return {name: statistics.median(v) for name, v in samples.items()}
+    return samples
+
+
+def interleaved(candidates: dict, repeats: int, rounds: int = 3) -> dict:
+    """Median ms per candidate over `interleaved_rounds`."""
+    return {name: statistics.median(v)
+            for name, v in interleaved_rounds(candidates, repeats, rounds).items()}
+
+
+def paired_ratio(rounds: dict, numerator: str, denominator: str) -> float:
+    """The median over rounds of numerator ms / denominator ms, each pair measured seconds
+    apart: steadier than a ratio of medians when the machine's speed drifts."""
+    return statistics.median(a / b for a, b in zip(rounds[numerator], rounds[denominator]))
 
 
 def machine() -> str:
