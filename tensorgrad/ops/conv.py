@@ -8,7 +8,7 @@ yields the columns ``cols`` of shape (N, G, C/G * kh * kw, Ho * Wo), and one bro
 share a product in groups, and big ones all in one (`_images_per_product`), at the price of a
 transpose. With a bias, each group's columns get one more row of ones and W one more column
 holding the bias: the bias rides along in the product, and its gradient comes out of dW's.
-When nothing is recorded (inference), the images go by blocks of INFERENCE_BLOCK, so that
+When nothing is recorded (inference), the images go by blocks of at most INFERENCE_BLOCK, so that
 the columns stay small and in cache.
 
 Backward: (dW | db) = the batch sum of cols @ grad^T; dX = col2im(W^T @ grad), kh * kw adds
@@ -272,9 +272,9 @@ class Conv2d(Function):
         g = _geometry(x, weight, bias, stride, padding, dilation, groups)
         needs = ctx.needs_input_grad
         if not needs:  # nothing to keep: blocks of images, whose columns stay in cache
-            blocks = [x[s:s + INFERENCE_BLOCK] for s in range(0, max(len(x), 1), INFERENCE_BLOCK)]
-            return np.concatenate([_convolve(block, weight, bias, g._replace(
-                input=block.shape))[0] for block in blocks])
+            outs = [_convolve(block, weight, bias, g._replace(input=block.shape))[0]
+                    for block in np.array_split(x, max(1, -(-len(x) // INFERENCE_BLOCK)))]
+            return outs[0] if len(outs) == 1 else np.concatenate(outs)
         out, cols, b = _convolve(x, weight, bias, g)
         ctx.geometry, ctx.images_per_product = g, b
         ctx.save_for_backward(weight if needs[0] else None, cols if needs[1] else None)
