@@ -8,13 +8,13 @@ yields the columns ``cols`` of shape (N, G, C/G * kh * kw, Ho * Wo), and one bro
 share a product in groups, and big ones all in one (`_images_per_product`), at the price of a
 transpose. With a bias, each group's columns get one more row of ones and W one more column
 holding the bias: the bias rides along in the product, and its gradient comes out of dW's.
-When nothing is recorded (inference), the images go by blocks of at most INFERENCE_BLOCK, so that
-the columns stay small and in cache.
+When nothing is recorded (inference), the images go by blocks of at most INFERENCE_BLOCK, so
+that the columns stay small and in cache.
 
 Backward: (dW | db) = the batch sum of cols @ grad^T; dX = col2im(W^T @ grad), kh * kw adds
 into a zero-padded buffer: for stride 1 (and more columns than output channels) each add is
-one contiguous run over a flat buffer (`_flat_input_gradient`), otherwise a strided add through the same `_windows` view
-(`_input_gradient`). dX is skipped when the input needs no gradient (the first layer of a
+one contiguous run over a flat buffer (`_flat_input_gradient`), otherwise a strided add
+through the same `_windows` view (`_input_gradient`). dX is skipped when the input needs no gradient (the first layer of a
 network), dW likewise.
 """
 from __future__ import annotations
@@ -177,7 +177,8 @@ def _row_windows(xp: np.ndarray, g: _Geometry) -> np.ndarray:
 
 def _columns(xp: np.ndarray, g: _Geometry, ones_row: bool, b: int) -> np.ndarray:
     """im2col: (N/b, G, C/G * kh * kw, b * Ho * Wo), b images per product, copied from
-    `_windows` (or `_row_windows` for short rows and stride 1 down the rows), plus a row of ones per group when ones_row (for the bias)."""
+    `_windows` (or `_row_windows` for short rows and stride 1 down the rows), plus a row of
+    ones per group when ones_row (for the bias)."""
     (n, c), groups, rows, (ho, wo) = g.input[:2], g.groups, g.rows, g.out
     cols = np.empty((n // b, groups, rows + ones_row, b * ho * wo), xp.dtype)
     cols[:, :, rows:] = 1
@@ -294,7 +295,8 @@ class Conv2d(Function):
         if needs[1]:
             # (dW | db)^T, summed over the blocks: cols @ grad^T, as OpenBLAS is erratic (up
             # to 100x slower) on some shapes of grad @ cols^T
-            gt = gy.reshape(n // b, groups, k // groups, b * g.out[0] * g.out[1]).transpose(0, 1, 3, 2)
+            gt = gy.reshape(n // b, groups, k // groups, b * g.out[0] * g.out[1])
+            gt = gt.transpose(0, 1, 3, 2)
             dwb = np.matmul(cols, gt).sum(axis=0)
             dw = dwb[:, :rows].transpose(0, 2, 1).reshape(k, c // groups, *g.kernel)
         if len(needs) == 2:

@@ -78,8 +78,9 @@ class Linear(Function):
                               weight.dtype) if needs[1] else None)
         if len(needs) == 2:
             return grad_x, grad_w
-        grad_b = unbroadcast(rows.sum(axis=0), weight.shape[:1], ctx.bias_dtype) if needs[2] else None
-        return grad_x, grad_w, grad_b
+        if not needs[2]:
+            return grad_x, grad_w, None
+        return grad_x, grad_w, unbroadcast(rows.sum(axis=0), weight.shape[:1], ctx.bias_dtype)
 
 
 def linear(x, weight, bias=None):
