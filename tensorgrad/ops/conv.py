@@ -14,8 +14,8 @@ that the columns stay small and in cache.
 Backward: (dW | db) = the batch sum of cols @ grad^T; dX = col2im(W^T @ grad), kh * kw adds
 into a zero-padded buffer: for stride 1 (and more columns than output channels) each add is
 one contiguous run over a flat buffer (`_flat_input_gradient`), otherwise a strided add
-through the same `_windows` view (`_input_gradient`). dX is skipped when the input needs no gradient (the first layer of a
-network), dW likewise.
+through the same `_windows` view (`_input_gradient`). dX is skipped when the input needs no
+gradient (the first layer of a network), dW likewise.
 """
 from __future__ import annotations
 
