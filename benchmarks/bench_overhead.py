@@ -10,8 +10,10 @@ PyTorch CPU in the same process, and with plain NumPy doing the same arithmetic 
 from __future__ import annotations
 
 import argparse
+import statistics
 
-from common import interleaved, machine, try_import_torch  # isort: skip  (sets OpenBLAS env first)
+from common import (interleaved_rounds, machine, paired_ratio,  # isort: skip  (env first)
+                    try_import_torch)
 
 import numpy as np
 
@@ -37,7 +39,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ops", type=int, default=1000)
     parser.add_argument("--size", type=int, default=16)
-    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     data = np.random.default_rng(0).standard_normal(args.size).astype(np.float32)
 
@@ -54,12 +57,15 @@ def main() -> None:
             chain(x, args.ops).sum().backward()
         candidates["PyTorch CPU"] = torch_step
 
-    results = interleaved(candidates, args.repeats)
-    print(f"Chain of {args.ops} elementwise ops on float32[{args.size}], forward + backward; {machine()}")
+    rounds = interleaved_rounds(candidates, args.repeats, args.rounds)
+    print(f"Chain of {args.ops} elementwise ops on float32[{args.size}], forward + backward; "
+          f"{machine()}; medians of {args.rounds} interleaved rounds, ratios the median of "
+          "per-round ratios")
     print("| implementation | ms per chain | us per op | vs PyTorch |")
     print("|---|---|---|---|")
-    for name, ms in results.items():
-        ratio = f"{ms / results['PyTorch CPU']:.2f}x" if "PyTorch CPU" in results else "n/a"
+    for name, times in rounds.items():
+        ms = statistics.median(times)
+        ratio = f"{paired_ratio(rounds, name, 'PyTorch CPU'):.2f}x" if torch else "n/a"
         print(f"| {name} | {ms:.2f} | {1e3 * ms / args.ops:.2f} | {ratio} |")
 
 
