@@ -414,12 +414,12 @@ class Tensor:
         return out if keepdims else out.squeeze(axis)
 
     def softmax(self, axis: int = -1):
-        shifted = self - Tensor(self.data.max(axis=axis, keepdims=True))
-        e = shifted.exp()
-        return e / e.sum(axis, keepdims=True)
+        """exp(log_softmax(x)): never overflows."""
+        return self.log_softmax(axis).exp()
 
     def log_softmax(self, axis: int = -1):
-        return self - self.logsumexp(axis, keepdims=True)
+        """x - logsumexp(x) along axis, as one primitive."""
+        return reduce.LogSoftmax.apply(self, axis=axis)
 
     def argmax(self, axis=None, keepdims: bool = False) -> "Tensor":
         return Tensor(np.argmax(self.data, axis=axis, keepdims=keepdims))

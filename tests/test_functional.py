@@ -59,6 +59,47 @@ def test_leaky_relu_gradient_at_zero_is_the_slope_like_torch():
     np.testing.assert_array_equal(x.grad.data, [0.1, 0.1, 1.0])
 
 
+def test_log_softmax_is_one_tape_node_and_cross_entropy_three():
+    x = tg64(np.random.default_rng(0).standard_normal((4, 3)))
+    assert tape_size(F.log_softmax(x)) == 1
+    assert tape_size(F.cross_entropy(x, [0, 2, 1, 1])) == 3  # log_softmax, weights, sum
+
+
+def test_log_softmax_with_minus_infinity_matches_torch():
+    """A -inf logit has probability 0: log-probability -inf, gradient 0, the rest finite."""
+    array = np.array([[-np.inf, 0.5, -1.0], [2.0, -np.inf, -np.inf]])
+    upstream = np.array([[0.0, 1.5, -0.5], [1.0, 0.0, 0.0]])
+    x = tg64(array)
+    out = F.log_softmax(x, axis=1)
+    out.backward(upstream)
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(array, requires_grad=True)
+    tout = TF.log_softmax(tx, dim=1)
+    tout.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(out.data, tout.detach().numpy())
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy())
+    assert np.isfinite(x.grad.data).all()
+
+
+@pytest.mark.parametrize("shape, axis, match", [
+    ((2, 3), 2, "log_softmax: axis 2 is out of range for a tensor with 2 dimensions"),
+    ((2, 3), (0, 1), r"log_softmax: needs one int axis, got axis \(0, 1\) for shape \(2, 3\)"),
+    ((), 1, "log_softmax: axis 1 is out of range for a tensor with 0 dimensions"),
+])
+def test_log_softmax_rejects_a_bad_axis(shape, axis, match):
+    with pytest.raises(ValueError, match=match):
+        F.log_softmax(tg.zeros(*shape), axis=axis)
+
+
+def test_log_softmax_of_a_scalar_is_zero_as_in_torch():
+    x = tg64(np.array(2.5))
+    out = F.log_softmax(x)
+    out.backward(np.array(3.0))
+    assert out.shape == () and out.item() == 0.0 and x.grad.item() == 0.0
+    torch = pytest.importorskip("torch")
+    assert TF.log_softmax(torch.tensor(2.5), dim=-1).item() == 0.0
+
+
 def test_softmax_is_finite_for_huge_logits():
     x = tg.tensor([[1e30, -1e30, 0.0], [5e4, 5e4, -5e4]], dtype="float32")
     np.testing.assert_allclose(F.softmax(x).data, [[1, 0, 0], [0.5, 0.5, 0]])

@@ -1,4 +1,5 @@
-"""Reductions over an axis tuple: sum, max, min (ties share the gradient evenly)."""
+"""Reductions over an axis tuple: sum, max, min (ties share the gradient evenly), and
+log-softmax along one axis."""
 from __future__ import annotations
 
 import numpy as np
@@ -76,3 +77,31 @@ class Max(_Extreme):
 
 class Min(_Extreme):
     reducer = staticmethod(np.min)
+
+
+class LogSoftmax(Function):
+    """x - logsumexp(x) along one axis as one node (the composite records six), shifted by the
+    maximum so it is finite for any finite x. Its backward, grad - softmax * sum(grad), uses
+    only operations ndarrays and Tensors share, so higher derivatives go through it."""
+
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx, x, *, axis=-1):
+        if not isinstance(axis, (int, np.integer)):
+            raise ValueError(f"log_softmax: needs one int axis, got axis {axis!r} for shape "
+                             f"{x.shape}")
+        axes = normalize_axes(axis, x.ndim, "log_softmax")  # () for a 0-d x: its one element
+        axis = axes[0] if axes else None
+        shift = x.max(axis=axis, keepdims=True) if x.size else np.zeros((), x.dtype)
+        shifted = x - np.where(np.isfinite(shift), shift, 0).astype(x.dtype, copy=False)
+        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        softmax = np.exp(out) if isinstance(out, (np.ndarray, np.generic)) else out.exp()
+        return grad - softmax * grad.sum(axis=ctx.axis, keepdims=True)

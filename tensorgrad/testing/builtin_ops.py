@@ -50,6 +50,12 @@ def _reduction(draw, distinct=False):
 
 
 @st.composite
+def _log_softmax(draw):
+    array = draw(arrays(shapes(min_dims=1)))
+    return (array,), {"axis": draw(st.integers(-array.ndim, array.ndim - 1))}
+
+
+@st.composite
 def _permute(draw):
     array = draw(arrays(shapes(min_dims=1)))
     return (array,), {"axes": tuple(draw(st.permutations(range(array.ndim))))}
@@ -181,6 +187,7 @@ def register_builtin_ops() -> None:
     register_op(reduce.Sum, domain=_reduction())
     for op in (reduce.Max, reduce.Min):
         register_op(op, domain=_reduction(distinct=True))
+    register_op(reduce.LogSoftmax, domain=_log_softmax())
     register_op(movement.Reshape, domain=_reshape())
     register_op(movement.Permute, domain=_permute())
     register_op(movement.Expand, domain=_expand())
