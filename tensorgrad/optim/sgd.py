@@ -34,6 +34,6 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = grad.copy()
             else:
                 buf *= momentum
-                buf += (1 - group["dampening"]) * grad
+                buf += (1 - group["dampening"]) * grad if group["dampening"] else grad
             grad = grad + momentum * buf if group["nesterov"] else buf
         p -= group["lr"] * grad
