@@ -80,8 +80,8 @@ def batch_norm(x: Tensor, running_mean, running_var, weight: Tensor | None = Non
     """Normalise each channel (axis 1) of x, of shape (N, C) or (N, C, ...).
 
     Training: normalise with the batch mean and biased variance (one primitive, `BatchNorm`:
-    one tape node) and, if running_mean /
-    running_var (Tensors or ndarrays, or None) are given, update them in place:
+    one tape node) and, if running_mean / running_var (Tensors or ndarrays, or None) are
+    given, update them in place:
     ``running = (1 - momentum) * running + momentum * batch_stat`` using the unbiased
     variance. Evaluation: normalise with the running statistics. Then scale by weight and
     shift by bias (each of shape (C,), or None).

@@ -70,4 +70,3 @@ class BatchNorm(Function):
         if need_b:
             grad_b = unbroadcast(sum_g, invstd.shape, ctx.bias_dtype)
         return (grad_x, grad_w, grad_b)[:len(needs)]
-
