@@ -65,6 +65,16 @@ def test_log_softmax_is_one_tape_node_and_cross_entropy_three():
     assert tape_size(F.cross_entropy(x, [0, 2, 1, 1])) == 3  # log_softmax, weights, sum
 
 
+def test_cross_entropy_of_a_linear_layer_is_twice_differentiable():
+    """Linear and LogSoftmax have differentiable backward passes: the Hessian of a linear
+    classifier's loss is right (second-order gradcheck)."""
+    rng = np.random.default_rng(4)
+    x, w, b = (tg64(rng.standard_normal(s)) for s in [(4, 3), (5, 3), (5,)])
+    assert gradcheck(lambda a, c, d: F.cross_entropy(F.linear(a, c, d), [0, 2, 4, 1],
+                                                     label_smoothing=0.1),
+                     x, w, b, second_order=True)
+
+
 def test_log_softmax_with_minus_infinity_matches_torch():
     """A -inf logit has probability 0: log-probability -inf, gradient 0, the rest finite."""
     array = np.array([[-np.inf, 0.5, -1.0], [2.0, -np.inf, -np.inf]])
