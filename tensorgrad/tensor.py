@@ -408,8 +408,7 @@ class Tensor:
 
     def logsumexp(self, axis=None, keepdims: bool = False):
         """log(sum(exp(x))) over axes, shifted by the maximum so it never overflows."""
-        shift = self.data.max(axis=axis, keepdims=True) if self.data.size else 0.0
-        shift = Tensor(np.where(np.isfinite(shift), shift, 0).astype(self.dtype))
+        shift = Tensor(reduce.finite_max(self.data, axis))
         out = (self - shift).exp().sum(axis, keepdims=True).log() + shift
         return out if keepdims else out.squeeze(axis)
 

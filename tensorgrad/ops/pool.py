@@ -12,8 +12,8 @@ Windows that tile the input exactly (kernel == stride, no padding, divisible sid
 (1-D strided views of the flat input), then over the kh rows (`_tiled_max`). Their backward
 runs the same two steps in reverse (`_tiled_max_backward`): the gradient is first split
 between the rows, then within each row between its columns. NumPy is slow on short strided
-runs, so each step is only a few whole-array operations (2.2x faster than tap by tap for
-the LeNet-5 pools).
+runs, so each step is only a few whole-array operations (LeNet-5's first pool backward in a
+training step: 1.83 ms tap by tap, 1.22 ms this way).
 
 Max pooling pads with -inf and sends each window's gradient to its FIRST maximum in row-major
 order, as PyTorch does, so tied windows give one element the whole gradient. Average pooling

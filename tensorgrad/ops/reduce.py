@@ -23,6 +23,13 @@ def normalize_axes(axis, ndim: int, op: str) -> tuple:
     return tuple(result) if ndim else ()
 
 
+def finite_max(x: np.ndarray, axis) -> np.ndarray:
+    """The max of x over axis (kept, size 1), with 0 where it is not finite (an empty x, or a
+    slice all -inf, inf or NaN): the shift that keeps exp(x - shift) from overflowing."""
+    shift = x.max(axis=axis, keepdims=True) if x.size else np.zeros((), x.dtype)
+    return np.where(np.isfinite(shift), shift, 0).astype(x.dtype, copy=False)
+
+
 def _expand_back(grad: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
     """Re-insert the reduced axes into grad (size 1) so it broadcasts against the input."""
     return grad if keepdims else np.expand_dims(grad, axes)
@@ -93,8 +100,7 @@ class LogSoftmax(Function):
                              f"{x.shape}")
         axes = normalize_axes(axis, x.ndim, "log_softmax")  # () for a 0-d x: its one element
         axis = axes[0] if axes else None
-        shift = x.max(axis=axis, keepdims=True) if x.size else np.zeros((), x.dtype)
-        shifted = x - np.where(np.isfinite(shift), shift, 0).astype(x.dtype, copy=False)
+        shifted = x - finite_max(x, axis)
         out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.save_for_backward(out)
         ctx.axis = axis
