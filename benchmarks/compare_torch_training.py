@@ -28,7 +28,7 @@ if _OMP_WAIT_POLICY is None:
     os.environ.pop("OMP_WAIT_POLICY", None)
 
 import tensorgrad as tg
-from tensorgrad.train import (OPTIMIZERS, SCHEDULES, TrainConfig, build_trainer,
+from tensorgrad.app.train import (OPTIMIZERS, SCHEDULES, TrainConfig, build_trainer,
                               load_checkpoint, read_metrics)
 
 

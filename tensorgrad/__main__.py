@@ -1,6 +1,6 @@
 """`python -m tensorgrad ...`: the same as the `tensorgrad` command."""
 import sys
 
-from .cli import main
+from .app.cli import main
 
 sys.exit(main())

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 import tensorgrad as tg
-from tensorgrad import cli, serialization
-from tensorgrad.train import CHECKPOINT, METRICS, Trainer, load_checkpoint, read_metrics
+from tensorgrad import serialization
+from tensorgrad.app import cli
+from tensorgrad.app.train import CHECKPOINT, METRICS, Trainer, load_checkpoint, read_metrics
 
 from test_train import synthetic
 
@@ -31,8 +32,8 @@ def fake_data(monkeypatch):
         n = config.train_size if train else config.test_size
         return ds if n is None else type(ds)(ds.images[:n], ds.labels[:n])
 
-    monkeypatch.setattr("tensorgrad.train.load_dataset", load_dataset)
-    monkeypatch.setattr("tensorgrad.cli.load_dataset", load_dataset)
+    monkeypatch.setattr("tensorgrad.app.train.load_dataset", load_dataset)
+    monkeypatch.setattr("tensorgrad.app.cli.load_dataset", load_dataset)
     return requests
 
 
@@ -301,7 +302,7 @@ def test_plot_without_matplotlib(trained, capsys, monkeypatch):
 def test_features_writes_every_conv_layer(trained, capsys, monkeypatch):
     pytest.importorskip("matplotlib")
     drawn = []
-    import tensorgrad.plotting as plotting
+    import tensorgrad.app.plotting as plotting
     original = plotting.plot_feature_maps
 
     def spy(image, maps, path, title=""):

@@ -12,7 +12,7 @@ import tensorgrad.functional as F
 from tensorgrad import nn, serialization
 from tensorgrad.autograd import is_grad_enabled
 from tensorgrad.data import DataLoader, TensorDataset
-from tensorgrad.train import (CHECKPOINT, METRICS, CheckpointError, NonFiniteLossError,
+from tensorgrad.app.train import (CHECKPOINT, METRICS, CheckpointError, NonFiniteLossError,
                               Progress, TrainConfig, build_model, build_trainer, evaluate,
                               load_checkpoint, read_metrics, resume_trainer)
 
@@ -216,7 +216,7 @@ def test_resume_is_bit_for_bit_with_dropout_batchnorm_augmentation_sgd_step(tmp_
 def test_resume_needs_the_global_rng_state(tmp_path, monkeypatch):
     # The test above can fail: without restoring the generator that dropout draws from,
     # the resumed run differs.
-    monkeypatch.setattr("tensorgrad.train.set_rng_state", lambda state: None)
+    monkeypatch.setattr("tensorgrad.app.train.set_rng_state", lambda state: None)
     data = synthetic(24), synthetic(8, seed=1)
     straight, resumed = _resume_case(tmp_path, data, model="mnist_cnn", batch_size=8)
     assert not np.array_equal(weights(straight)["classifier.4.weight"],

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .autograd import no_grad
-from .malloc import tune_malloc
-from .data import ChecksumError, CIFARError, DataLoader, IDXError, TensorDataset
-from .nn import Conv2d, Sequential
+from ..autograd import no_grad
+from ..malloc import tune_malloc
+from ..data import ChecksumError, CIFARError, DataLoader, IDXError, TensorDataset
+from ..nn import Conv2d, Sequential
 from .train import (CHECKPOINT, DATASETS, METRICS, MODELS, OPTIMIZERS, SCHEDULES,
                     CheckpointError, NonFiniteLossError, TrainConfig, build_trainer,
                     evaluate, load_checkpoint, load_dataset, read_metrics, resume_trainer)

@@ -1,0 +1,457 @@
+"""The training loop behind `tensorgrad train`, usable on its own::
+
+    from tensorgrad.train import TrainConfig, build_trainer, resume_trainer
+    trainer = build_trainer(TrainConfig(model="lenet5", dataset="mnist", epochs=10), out="runs/a")
+    trainer.fit()                   # per-epoch metrics.csv and checkpoint.npz in runs/a
+    trainer = resume_trainer("runs/a")   # later: continues bit-for-bit where it stopped
+
+A run folder holds ``checkpoint.npz`` (written atomically after every epoch: model,
+optimizer, scheduler, epoch, loader and global RNG states, the config and the metrics so
+far) and ``metrics.csv`` (one row per epoch). A run stops with `NonFiniteLossError` on a NaN
+or infinite loss, before that step changes the weights; the checkpoint of the last finished
+epoch is kept.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from .. import functional as F
+from .. import optim
+from ..autograd import no_grad
+from ..data import CIFAR10, MNIST, DataLoader, FashionMNIST, TensorDataset, transforms
+from ..nn import models
+from ..random import get_rng_state, manual_seed, set_rng_state
+from ..serialization import load, save
+from ..tensor import Tensor
+
+__all__ = ["TrainConfig", "Trainer", "EvalResult", "NonFiniteLossError", "CheckpointError",
+           "Progress", "build_trainer", "resume_trainer", "load_checkpoint", "load_dataset",
+           "build_model", "evaluate", "MODELS", "DATASETS", "OPTIMIZERS", "SCHEDULES",
+           "CHECKPOINT", "METRICS"]
+
+CHECKPOINT = "checkpoint.npz"
+METRICS = "metrics.csv"
+_FORMAT = "tensorgrad-run-1"
+
+
+class _DatasetSpec(NamedTuple):
+    cls: type
+    mean: tuple
+    std: tuple
+    augment: bool   # random crop (padding 4) and horizontal flip while training
+
+
+DATASETS = {
+    "mnist": _DatasetSpec(MNIST, (0.1307,), (0.3081,), False),
+    "fashion-mnist": _DatasetSpec(FashionMNIST, (0.2860,), (0.3530,), False),
+    "cifar10": _DatasetSpec(CIFAR10, (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616), True),
+}
+MODELS = {"lenet5": models.lenet5, "mnist_cnn": models.mnist_cnn,
+          "cifar_cnn": models.cifar_cnn, "mlp": models.mlp}
+OPTIMIZERS = {"adam": (optim.Adam, 1e-3), "adamw": (optim.AdamW, 1e-3),
+              "sgd": (optim.SGD, 0.05), "rmsprop": (optim.RMSprop, 1e-3)}  # class, default lr
+SCHEDULES = ("cosine", "step", "none")
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became NaN or infinite; `epoch` and `step` (1-based) say where."""
+
+    def __init__(self, epoch: int, step: int, loss: float):
+        self.epoch, self.step, self.loss = epoch, step, loss
+        super().__init__(f"the loss is {loss} at epoch {epoch}, step {step}: training stopped "
+                         f"before that step changed the weights")
+
+
+class CheckpointError(ValueError):
+    """A file that is not a readable tensorgrad training checkpoint."""
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything that defines a run; saved in its checkpoint. lr=None takes the optimizer's
+    default (Adam/AdamW/RMSprop 1e-3, SGD 0.05). momentum applies to SGD and RMSprop.
+    schedule, stepped after every batch: "cosine" (from lr to 0 over the whole run), "step"
+    (x0.1 after each third of the epochs) or "none". train_size/test_size: use only the
+    first N images."""
+
+    model: str = "lenet5"
+    dataset: str = "mnist"
+    epochs: int = 10
+    batch_size: int = 64
+    optimizer: str = "adam"
+    lr: float | None = None
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    schedule: str = "cosine"
+    seed: int = 0
+    eval_batch_size: int = 1000
+    train_size: int | None = None
+    test_size: int | None = None
+    data_root: str | None = None
+
+    def __post_init__(self):
+        for name, table in (("model", MODELS), ("dataset", DATASETS),
+                            ("optimizer", OPTIMIZERS), ("schedule", SCHEDULES)):
+            if getattr(self, name) not in table:
+                raise ValueError(f"unknown {name} {getattr(self, name)!r} (choose from "
+                                 f"{', '.join(table)})")
+        for name, low in (("epochs", 1), ("batch_size", 1), ("eval_batch_size", 1),
+                          ("train_size", 1), ("test_size", 1)):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                      or value < low):
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        for name in ("lr", "momentum", "weight_decay"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        if self.lr is None:
+            self.lr = OPTIMIZERS[self.optimizer][1]
+
+
+# ---------------------------------------------------------------------------- building blocks
+
+
+def load_dataset(config: TrainConfig, train: bool) -> TensorDataset:
+    """The training or test set named by config.dataset, cut to its first
+    config.train_size / config.test_size images when those are set."""
+    cls = DATASETS[config.dataset].cls
+    ds = cls(config.data_root, train=train)
+    n = config.train_size if train else config.test_size
+    return ds if n is None else TensorDataset(ds.images[:n], ds.labels[:n], cls.classes)
+
+
+def build_model(name: str, image_shape: tuple, num_classes: int):
+    """The model `name` for images of shape (C, H, W); raises ValueError if it cannot take
+    them (e.g. lenet5 on 32x32 CIFAR-10 images)."""
+    if name == "mlp":
+        model = models.mlp(num_classes, in_features=int(np.prod(image_shape)))
+    else:
+        model = MODELS[name](num_classes=num_classes, in_channels=image_shape[0])
+    try:
+        with no_grad():
+            model.eval()(Tensor(np.zeros((1,) + tuple(image_shape), np.float32)))
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"model {name} does not take images of shape {tuple(image_shape)}: "
+                         f"{e}") from None
+    return model.train()
+
+
+def _transforms(config: TrainConfig):
+    spec = DATASETS[config.dataset]
+    normalize = transforms.Normalize(spec.mean, spec.std)
+    if not spec.augment:
+        return normalize, normalize
+    augment = transforms.Compose([transforms.RandomCrop(32, padding=4),
+                                  transforms.RandomHorizontalFlip(), normalize])
+    return augment, normalize
+
+
+def _scheduler(config: TrainConfig, optimizer, steps_per_epoch: int):
+    steps = config.epochs * steps_per_epoch
+    if config.schedule == "cosine":
+        return optim.CosineAnnealingLR(optimizer, T_max=steps)
+    if config.schedule == "step":
+        return optim.StepLR(optimizer, step_size=-(-config.epochs // 3) * steps_per_epoch,
+                            gamma=0.1)
+    return None
+
+
+def _optimizer(config: TrainConfig, params):
+    cls = OPTIMIZERS[config.optimizer][0]
+    options = dict(lr=config.lr, weight_decay=config.weight_decay)
+    if config.optimizer in ("sgd", "rmsprop"):
+        options["momentum"] = config.momentum
+    return cls(params, **options)
+
+
+# ---------------------------------------------------------------------------- evaluation
+
+
+class EvalResult(NamedTuple):
+    loss: float
+    accuracy: float
+    confusion: np.ndarray   # confusion[true, predicted], counts
+
+
+def evaluate(model, loader, loss_fn=F.cross_entropy) -> EvalResult:
+    """Mean loss, accuracy and confusion matrix of model over loader, in eval mode and
+    without recording gradients (the model's mode is restored afterwards)."""
+    was_training = model.training
+    model.eval()
+    total, count, confusion = 0.0, 0, None
+    try:
+        with no_grad():
+            for x, y in loader:
+                logits = model(x)
+                total += loss_fn(logits, y, reduction="sum").item()
+                count += len(y.data)
+                k = logits.shape[1]
+                pairs = y.data * k + logits.data.argmax(axis=1)
+                counts = np.bincount(pairs, minlength=k * k).reshape(k, k)
+                confusion = counts if confusion is None else confusion + counts
+    finally:
+        model.train(was_training)
+    if count == 0:
+        raise ValueError("evaluate: the loader yielded no samples")
+    return EvalResult(total / count, float(np.trace(confusion)) / count, confusion)
+
+
+# ---------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """A one-line progress bar on `stream` (stderr) redrawn with carriage returns on a
+    terminal at most 10 times a second; elsewhere (a log file) a plain line every 10%."""
+
+    def __init__(self, total: int, desc: str, stream=None):
+        self.total, self.desc, self.stream = total, desc, stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.done = self.images = 0
+        self.loss_sum = 0.0
+        self.start = self.last_draw = time.perf_counter()
+
+    def update(self, images: int, loss: float) -> None:
+        self.done += 1
+        self.images += images
+        self.loss_sum += loss * images
+        now = time.perf_counter()
+        if self.tty:
+            if now - self.last_draw >= 0.1 or self.done == self.total:
+                self.last_draw = now
+                self.stream.write("\r" + self._line(now, bar=True))
+                self.stream.flush()
+        elif self.done == self.total or self.done % max(1, self.total // 10) == 0:
+            self.stream.write(self._line(now, bar=False) + "\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K")   # clear the bar: the epoch line replaces it
+            self.stream.flush()
+
+    def _line(self, now: float, bar: bool) -> str:
+        rate = self.images / max(now - self.start, 1e-9)
+        width = len(str(self.total))
+        text = f"{self.done:>{width}}/{self.total}  loss {self.loss_sum / self.images:.4f}  " \
+               f"{rate:,.0f} img/s"
+        if bar:
+            filled = 30 * self.done // self.total
+            text = f"[{'=' * filled}{'.' * (30 - filled)}] " + text
+        return f"{self.desc} {text}"
+
+
+# ---------------------------------------------------------------------------- the trainer
+
+
+class Trainer:
+    """Trains `model` with `optimizer` (and an optional `scheduler`, stepped after every
+    batch) on `train_loader`, evaluates on `test_loader` after every epoch, and, given
+    `out`, writes metrics.csv and an atomic checkpoint there after every epoch.
+
+    `config` (a TrainConfig) is saved in the checkpoint so the run can be rebuilt;
+    `loss_fn(logits, target, reduction=...)` defaults to cross-entropy; `log` receives the
+    per-epoch lines; `progress` is the stream for the progress bar (True: stderr; None or
+    False: no bar).
+    """
+
+    def __init__(self, model, optimizer, train_loader, test_loader, epochs: int,
+                 scheduler=None, out=None, config: TrainConfig | None = None,
+                 loss_fn=F.cross_entropy, log=print, progress=True):
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        self.train_loader, self.test_loader = train_loader, test_loader
+        self.epochs, self.config, self.loss_fn = epochs, config, loss_fn
+        self.out = None if out is None else Path(out)
+        self.log, self.progress = log, progress
+        self.epoch = 0        # finished epochs
+        self.history = []     # one metrics row (dict) per finished epoch
+
+    def fit(self, until: int | None = None) -> list[dict]:
+        """Train until `until` epochs (default: all `epochs`) are finished; return the
+        metrics rows of every finished epoch."""
+        until = self.epochs if until is None else min(until, self.epochs)
+        while self.epoch < until:
+            self.history.append(self.train_epoch())
+            self.log(_epoch_line(self.history[-1], self.epochs))
+            if self.out is not None:
+                self.save_checkpoint()
+        return self.history
+
+    def train_epoch(self) -> dict:
+        """One pass over the training data, then an evaluation; returns the metrics row."""
+        epoch = self.epoch + 1
+        lr = self.optimizer.param_groups[0]["lr"]
+        stream = sys.stderr if self.progress is True else self.progress
+        bar = Progress(len(self.train_loader), f"epoch {epoch}/{self.epochs}", stream) \
+            if stream else None
+        self.model.train()
+        loss_sum, correct, count = 0.0, 0, 0
+        start = time.perf_counter()
+        try:
+            for step, (x, y) in enumerate(self.train_loader, 1):
+                loss, right = self._step(x, y, epoch, step)
+                loss_sum += loss * len(y.data)
+                correct += right
+                count += len(y.data)
+                if bar is not None:
+                    bar.update(len(y.data), loss)
+        finally:
+            if bar is not None:
+                bar.close()
+        seconds = time.perf_counter() - start
+        test = evaluate(self.model, self.test_loader, self.loss_fn)
+        self.epoch = epoch
+        return {"epoch": epoch, "lr": lr, "train_loss": loss_sum / count,
+                "train_acc": correct / count, "test_loss": test.loss, "test_acc": test.accuracy,
+                "epoch_time_s": seconds, "images_per_s": count / seconds}
+
+    def _step(self, x, y, epoch: int, step: int) -> tuple[float, int]:
+        """One optimisation step; returns the batch's mean loss and correct predictions."""
+        logits = self.model(x)
+        loss = self.loss_fn(logits, y)
+        value = loss.item()
+        if not math.isfinite(value):
+            raise NonFiniteLossError(epoch, step, value)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        if self.scheduler is not None:
+            self.scheduler.step()
+        return value, int((logits.data.argmax(axis=1) == y.data).sum())
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def state_dict(self) -> dict:
+        """The whole run state (arrays shared with the live objects, not copied)."""
+        return {"format": _FORMAT,
+                "config": None if self.config is None else dataclasses.asdict(self.config),
+                "epoch": self.epoch, "history": self.history,
+                "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+                "train_loader": self.train_loader.state_dict(), "rng": get_rng_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore a state from `state_dict` (e.g. a loaded checkpoint)."""
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        self.train_loader.load_state_dict(state["train_loader"])
+        set_rng_state(state["rng"])
+        self.epoch, self.history = state["epoch"], list(state["history"])
+
+    def save_checkpoint(self) -> None:
+        """Write checkpoint.npz and metrics.csv into `out`, each atomically."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        save(self.state_dict(), self.out / CHECKPOINT)
+        write_metrics(self.history, self.out / METRICS)
+
+
+def _epoch_line(row: dict, epochs: int) -> str:
+    return (f"epoch {row['epoch']}/{epochs}  train loss {row['train_loss']:.4f}  "
+            f"train acc {100 * row['train_acc']:.2f}%  test loss {row['test_loss']:.4f}  "
+            f"test acc {100 * row['test_acc']:.2f}%  lr {row['lr']:.3g}  "
+            f"{row['epoch_time_s']:.1f}s ({row['images_per_s']:,.0f} img/s)")
+
+
+_FIELDS = ("epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "epoch_time_s",
+           "images_per_s")
+
+
+def write_metrics(rows: list[dict], path) -> None:
+    """Write metrics rows as CSV, atomically (a temporary file replaces path)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".csv")
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            writer = csv.DictWriter(f, _FIELDS)
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def read_metrics(path) -> dict[str, np.ndarray]:
+    """Read a metrics.csv: {column: float array}. Raises ValueError naming the file if it is
+    empty or lacks a column."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise ValueError(f"{path}: no epochs recorded yet")
+    try:
+        return {field: np.array([float(r[field]) for r in rows]) for field in _FIELDS}
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"{path}: not a tensorgrad metrics file ({e})") from None
+
+
+# ---------------------------------------------------------------------------- runs from configs
+
+
+def build_trainer(config: TrainConfig, out=None, datasets=None, **options) -> Trainer:
+    """A Trainer for config: seeds the global generator with config.seed, then builds the
+    model, optimizer, scheduler and loaders. `datasets`: a (train, test) pair to use instead
+    of loading config.dataset; other options go to `Trainer`."""
+    train_set, test_set = (load_dataset(config, True), load_dataset(config, False)) \
+        if datasets is None else datasets
+    manual_seed(config.seed)
+    num_classes = len(train_set.classes) or int(train_set.labels.max()) + 1
+    model = build_model(config.model, train_set.images.shape[1:], num_classes)
+    optimizer = _optimizer(config, model.parameters())
+    train_transform, test_transform = _transforms(config)
+    train_loader = DataLoader(train_set, config.batch_size, shuffle=True, seed=config.seed,
+                              transform=train_transform)
+    test_loader = DataLoader(test_set, config.eval_batch_size, transform=test_transform)
+    return Trainer(model, optimizer, train_loader, test_loader, config.epochs,
+                   _scheduler(config, optimizer, len(train_loader)), out, config, **options)
+
+
+def load_checkpoint(path) -> dict:
+    """Read a checkpoint written by `Trainer.save_checkpoint`, with its config as a
+    TrainConfig. Raises FileNotFoundError or CheckpointError (naming the file)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / CHECKPOINT
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        state = load(path)
+    except ValueError as e:
+        raise CheckpointError(str(e)) from None
+    if not isinstance(state, dict) or state.get("format") != _FORMAT or \
+            not isinstance(state.get("config"), dict):
+        raise CheckpointError(f"{path} is not a tensorgrad training checkpoint")
+    try:
+        state["config"] = TrainConfig(**state["config"])
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"{path}: bad run configuration ({e})") from None
+    return state
+
+
+def resume_trainer(run, datasets=None, data_root=None, **options) -> Trainer:
+    """The Trainer of a run folder (or checkpoint file) in the exact state of its last
+    checkpoint; `fit()` then continues as if never interrupted. data_root: where the data
+    set is now, if it moved."""
+    run = Path(run)
+    state = load_checkpoint(run)
+    out = run if run.is_dir() else run.parent
+    config = state["config"]
+    if data_root is not None:
+        config.data_root = str(data_root)
+    trainer = build_trainer(config, out, datasets, **options)
+    try:
+        trainer.load_state_dict(state)
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{out / CHECKPOINT}: cannot restore the run ({e})") from None
+    return trainer
