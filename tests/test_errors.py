@@ -72,6 +72,21 @@ CASES = [
      ValueError, r"load: model.npz is damaged or not a tensorgrad checkpoint"),
     ("An optimizer given a tensor that does not require grad", "optim.SGD([tg.zeros(3)], lr=0.1)",
      ValueError, r"SGD: parameter 0 of group 0 \(shape \(3,\)\) does not require grad"),
+    ("An optimizer option of the wrong type in a parameter group",
+     "optim.SGD([{'params': nn.Linear(3, 2).parameters(), 'lr': '0.1'}], lr=0.1)",
+     TypeError, r"SGD: option 'lr' of parameter group 0 must be a number, got '0.1'"),
+    ("An optimizer state saved by another optimizer class",
+     "model = nn.Linear(3, 2)\nadam = optim.Adam(model.parameters())\n"
+     "optim.SGD(model.parameters(), lr=0.1).load_state_dict(adam.state_dict())",
+     ValueError, r"SGD.load_state_dict: parameter group 0 of the state has no \['dampening', 'momentum', "
+                 r"'nesterov'\]: it was saved by another optimizer class"),
+    ("A scheduler state with an option out of range",
+     "opt = optim.SGD(nn.Linear(3, 2).parameters(), lr=0.1)\nsched = optim.StepLR(opt, step_size=5)\n"
+     "sched.load_state_dict({**sched.state_dict(), 'step_size': 0})",
+     ValueError, r"StepLR.load_state_dict: StepLR: step_size must be positive, got 0"),
+    ("A state_dict value that is not an array of numbers",
+     "nn.Linear(3, 2).load_state_dict({'weight': 'abc', 'bias': np.zeros(2)})",
+     TypeError, r"load_state_dict: the value for 'weight' is a str, not an array of numbers"),
     ("A dataset file with a wrong checksum",
      "os.makedirs('data/mnist')\nfor name in ('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'):\n"
      "    open('data/mnist/' + name, 'wb').write(b'not mnist')\n"

@@ -27,6 +27,11 @@ OPTIMIZERS = [
     ("RMSprop", dict(lr=0.01, momentum=0.9)),
     ("RMSprop", dict(lr=0.01, centered=True)),
     ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.05)),
+    ("Adagrad", dict()),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.05, weight_decay=0.1, initial_accumulator_value=0.3,
+                     eps=1e-6)),
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1)),
 ]
 
 
@@ -232,6 +237,13 @@ SCHEDULERS = [
     ("OneCycleLR", dict(max_lr=0.3, epochs=4, steps_per_epoch=5, three_phase=True,
                         div_factor=10, final_div_factor=100), "SGD", dict(lr=0.1, momentum=0.8)),
     ("OneCycleLR", dict(max_lr=0.3, total_steps=20, cycle_momentum=False), "RMSprop", dict()),
+    ("MultiStepLR", dict(milestones=[9, 3, 3, 14], gamma=0.5), "SGD", dict(lr=0.1)),
+    ("ExponentialLR", dict(gamma=0.8), "Adam", dict(lr=0.1)),
+    ("LambdaLR", dict(lr_lambda=lambda step: 1 / (1 + step) ** 0.5), "SGD", dict(lr=0.1)),
+    ("LambdaLR", dict(lr_lambda=[lambda step: 0.9 ** step, lambda step: step % 3 + 1]),
+     "Adagrad", dict(lr=0.1)),
+    ("LinearLR", dict(start_factor=0.25, end_factor=0.9, total_iters=7), "SGD", dict(lr=0.1)),
+    ("LinearLR", dict(), "Adadelta", dict()),
 ]
 
 
@@ -254,6 +266,40 @@ def test_scheduler_matches_torch_over_20_steps(name, options, opt_name, opt_opti
         ours_s.step()
         theirs_s.step()
     assert_params_equal(ours, theirs)
+
+
+def test_sequential_lr_matches_torch_over_20_steps():
+    groups = [((0,), dict()), ((1, 2), dict(lr=0.05))]
+    pairs = make_pair("SGD", dict(lr=0.1, momentum=0.9), groups=groups)
+    schedulers = []
+    for opt, lib in zip(pairs, (optim.lr_scheduler, torch.optim.lr_scheduler)):
+        warmup = lib.LinearLR(opt, start_factor=0.1, total_iters=4)
+        decay = lib.StepLR(opt, step_size=3, gamma=0.5)
+        cosine = lib.CosineAnnealingLR(opt, T_max=6)
+        schedulers.append(lib.SequentialLR(opt, [warmup, decay, cosine], milestones=[5, 11]))
+    for step in range(20):
+        np.testing.assert_allclose(schedulers[0].get_last_lr(), schedulers[1].get_last_lr(),
+                                   rtol=1e-12, atol=1e-15, err_msg=f"step {step}")
+        run_steps(list(pairs), 1, seed=step)
+        for s in schedulers:
+            s.step()
+    assert_params_equal(*pairs)
+
+
+@pytest.mark.parametrize("options", [dict(patience=1), dict(mode="max", factor=0.5, patience=2,
+                                                  threshold=0.1, threshold_mode="abs",
+                                                  cooldown=2, min_lr=[0.02, 0.01], eps=1e-3)])
+def test_reduce_lr_on_plateau_matches_torch_over_30_epochs(options):
+    groups = [((0,), dict()), ((1, 2), dict(lr=0.05))]
+    ours, theirs = make_pair("SGD", dict(lr=0.1), groups=groups)
+    ours_s = optim.ReduceLROnPlateau(ours, **options)
+    theirs_s = torch.optim.lr_scheduler.ReduceLROnPlateau(theirs, **options)
+    metrics = np.random.default_rng(0).permutation(np.repeat(np.linspace(1, 2, 10), 3))
+    for epoch, metric in enumerate(metrics):
+        ours_s.step(metric)
+        theirs_s.step(metric)
+        assert ours_s.get_last_lr() == pytest.approx(theirs_s.get_last_lr(), rel=1e-12), epoch
+    assert ours_s.get_last_lr() != [0.1, 0.05], "the schedule never reduced: a vacuous test"
 
 
 def test_scheduler_state_dict_round_trip(tmp_path):
@@ -317,3 +363,80 @@ def test_scheduler_errors():
     sched.step()
     with pytest.raises(ValueError, match="OneCycleLR: tried to step 3 times; total_steps is 2"):
         sched.step()
+
+
+def test_new_scheduler_and_optimizer_errors():
+    opt = optim.SGD([nn.Parameter(tg.ones(1))], lr=0.1)
+    with pytest.raises(ValueError, match="LinearLR: start_factor must be in"):
+        optim.LinearLR(opt, start_factor=0)
+    with pytest.raises(ValueError, match="MultiStepLR: milestones must be non-negative integers"):
+        optim.MultiStepLR(opt, [2.5])
+    with pytest.raises(TypeError, match="LambdaLR: lr_lambda must be a function"):
+        optim.LambdaLR(opt, 0.5)
+    with pytest.raises(ValueError, match="SequentialLR: expected 1 milestones for 2 schedulers"):
+        optim.SequentialLR(opt, [optim.StepLR(opt, 2), optim.StepLR(opt, 3)], milestones=[])
+    with pytest.raises(ValueError, match="ReduceLROnPlateau: factor must be in"):
+        optim.ReduceLROnPlateau(opt, factor=1.0)
+    with pytest.raises(ValueError, match="ReduceLROnPlateau.step: the metric is NaN"):
+        optim.ReduceLROnPlateau(opt).step(float("nan"))
+    with pytest.raises(ValueError, match="Adagrad: invalid lr_decay -1"):
+        optim.Adagrad([nn.Parameter(tg.ones(1))], lr_decay=-1)
+    with pytest.raises(ValueError, match="Adadelta: invalid rho 1.5"):
+        optim.Adadelta([nn.Parameter(tg.ones(1))], rho=1.5)
+
+
+def test_parameter_group_options_are_checked():
+    p = nn.Parameter(tg.ones(2))
+    with pytest.raises(TypeError, match="SGD: parameter group 0 must be a dict with a 'params' "
+                                        "entry"):
+        optim.SGD([{"lr": 0.1}], lr=0.1)
+    with pytest.raises(TypeError, match="SGD: option 'lr' of parameter group 0 must be a number, "
+                                        "got '0.1'"):
+        optim.SGD([{"params": [p], "lr": "0.1"}], lr=0.1)
+    with pytest.raises(ValueError, match="option 'lr' of parameter group 0 must not be negative"):
+        optim.SGD([{"params": [p], "lr": -0.5}], lr=0.1)
+    with pytest.raises(TypeError, match="Adam: option 'betas' of parameter group 0 must be a "
+                                        "tuple of 2 numbers"):
+        optim.Adam([{"params": [p], "betas": 0.9}])
+    with pytest.raises(TypeError, match="SGD: option 'nesterov' of parameter group 0 must be True "
+                                        "or False"):
+        optim.SGD([{"params": [p], "nesterov": "yes"}], lr=0.1)
+
+
+def test_load_state_dict_from_another_optimizer_class_is_refused():
+    p = nn.Parameter(tg.ones(2))
+    adam = optim.Adam([p])
+    p.grad = tg.ones(2)
+    adam.step()
+    sgd = optim.SGD([p], lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match=r"SGD.load_state_dict: parameter group 0 of the state has "
+                                         r"no \['dampening', 'momentum', 'nesterov'\]: it was saved "
+                                         "by another optimizer class"):
+        sgd.load_state_dict(adam.state_dict())
+    sgd.step()  # still usable: nothing was changed
+    with pytest.raises(ValueError, match="expected a dict with 'state' and 'param_groups'"):
+        sgd.load_state_dict({"params": [p]})
+    bad = sgd.state_dict()
+    bad["param_groups"][0]["lr"] = float("nan")
+    with pytest.raises(TypeError, match="SGD.load_state_dict: option 'lr' of parameter group 0 "
+                                        "must be a number, got nan"):
+        sgd.load_state_dict(bad)
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("step_size", 0, "StepLR.load_state_dict: StepLR: step_size must be positive, got 0"),
+    ("gamma", float("nan"), "StepLR.load_state_dict: 'gamma' must be a number, got nan"),
+    ("last_epoch", 2.5, "StepLR.load_state_dict: 'last_epoch' must be an integer, got 2.5"),
+    ("base_lrs", [0.1, 0.2], r"StepLR.load_state_dict: 'base_lrs' must be a list of 1 values"),
+    ("base_lrs", ["0.1"], r"StepLR.load_state_dict: 'base_lrs\[0\]' must be a number"),
+])
+def test_scheduler_load_state_dict_refuses_bad_values_and_changes_nothing(key, value, message):
+    opt = optim.SGD([nn.Parameter(tg.ones(1))], lr=0.1)
+    sched = optim.StepLR(opt, step_size=2)
+    before = sched.state_dict()
+    with pytest.raises(ValueError, match=message):
+        sched.load_state_dict({**before, key: value})
+    assert sched.state_dict() == before
+    with pytest.raises(ValueError, match=r"StepLR.load_state_dict: expected the keys .*: not a "
+                                         "StepLR state"):
+        sched.load_state_dict(optim.ExponentialLR(opt, 0.5).state_dict())

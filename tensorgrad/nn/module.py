@@ -17,10 +17,12 @@ NumPy arrays loads into the same architecture.
 """
 from __future__ import annotations
 
-from collections import namedtuple
+import itertools
+from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from ..ops.movement import Reshape
 from ..tensor import Tensor, get_default_dtype
 
 __all__ = ["Module", "Parameter"]
@@ -56,12 +58,87 @@ class Module:
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward method")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        for hook in self._forward_pre_hooks.values():
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        if self._backward_hooks:
+            output = self._forward_with_backward_hooks(args, kwargs)
+        else:
+            output = self.forward(*args, **kwargs)
+        for hook in self._forward_hooks.values():
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    # ------------------------------------------------------------------ hooks
+
+    def register_forward_pre_hook(self, hook) -> _ModuleHookHandle:
+        """Call ``hook(module, args)`` before each forward; a non-None result (a tuple, or one
+        value) replaces the positional arguments. Returns a handle with remove()."""
+        return _ModuleHookHandle(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook) -> _ModuleHookHandle:
+        """Call ``hook(module, args, output)`` after each forward; a non-None result replaces
+        the output. Returns a handle with remove()."""
+        return _ModuleHookHandle(self._forward_hooks, hook)
+
+    def register_full_backward_hook(self, hook) -> _ModuleHookHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to
+        the module's positional Tensor inputs (grad_input, None for those that need none) and
+        its Tensor output (grad_output) have been computed. A module whose one input needs a
+        gradient may return a tuple that replaces grad_input. Supported subset: one Tensor
+        output; keyword arguments get no gradient entries."""
+        return _ModuleHookHandle(self._backward_hooks, hook)
+
+    def _forward_with_backward_hooks(self, args: tuple, kwargs: dict):
+        # Each input that needs a gradient passes through its own identity node, so the
+        # gradient reaching that node is exactly the gradient with respect to the input.
+        wanted = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+        args = tuple(Reshape.apply(a, shape=a.shape) if i in wanted else a
+                     for i, a in enumerate(args))
+        output = self.forward(*args, **kwargs)
+        if not isinstance(output, Tensor) or not output.requires_grad:
+            return output
+        grad_input = [None] * len(args)
+        grad_output = []
+
+        def call_hooks():
+            for hook in self._backward_hooks.values():
+                result = hook(self, tuple(grad_input), tuple(grad_output))
+                if result is not None:
+                    if len(wanted) != 1:
+                        raise RuntimeError(f"{type(self).__name__} backward hook: replacing "
+                                           "grad_input is supported for modules with one input "
+                                           "that needs a gradient")
+                    grad_input[wanted[0]] = _checked_grad(self, result, args[wanted[0]])
+            return grad_input[wanted[0]] if len(wanted) == 1 else None
+
+        def on_output(grad):
+            grad_output.append(grad)
+            if not wanted:
+                call_hooks()
+
+        def on_input(i):
+            def hook(grad):
+                grad_input[i] = grad
+                if all(grad_input[j] is not None for j in wanted):
+                    return call_hooks()
+            return hook
+
+        output.register_hook(on_output)
+        for i in wanted:
+            args[i].register_hook(on_input(i))
+        return output
 
     # ------------------------------------------------------------------ registration
 
@@ -141,6 +218,8 @@ class Module:
         self._discard(name)
         self._modules[name] = module
 
+    register_module = add_module
+
     # ------------------------------------------------------------------ traversal
 
     def named_modules(self, prefix: str = ""):
@@ -165,27 +244,35 @@ class Module:
     def children(self):
         return (m for _, m in self.named_children())
 
-    def _named_members(self, registry: str):
+    def _named_members(self, registry: str, prefix: str = "", recurse: bool = True):
         seen = set()
-        for prefix, module in self.named_modules():
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for prefix, module in modules:
             for name, value in getattr(module, registry).items():
                 if value is None or id(value) in seen:
                     continue
                 seen.add(id(value))
                 yield (f"{prefix}.{name}" if prefix else name), value
 
-    def named_parameters(self):
-        """(dotted name, parameter) pairs, each shared parameter once, in PyTorch's order."""
-        return self._named_members("_parameters")
+    def named_parameters(self, prefix: str = "", recurse: bool = True):
+        """(dotted name, parameter) pairs, each shared parameter once, in PyTorch's order;
+        names start with `prefix`; recurse=False gives only this module's own parameters."""
+        return self._named_members("_parameters", prefix, recurse)
 
-    def parameters(self):
-        return (p for _, p in self.named_parameters())
+    def parameters(self, recurse: bool = True):
+        return (p for _, p in self.named_parameters(recurse=recurse))
 
-    def named_buffers(self):
-        return self._named_members("_buffers")
+    def named_buffers(self, prefix: str = "", recurse: bool = True):
+        return self._named_members("_buffers", prefix, recurse)
 
-    def buffers(self):
-        return (b for _, b in self.named_buffers())
+    def buffers(self, recurse: bool = True):
+        return (b for _, b in self.named_buffers(recurse=recurse))
+
+    def num_parameters(self, trainable_only: bool = False) -> int:
+        """How many numbers the parameters hold (each shared parameter once); with
+        trainable_only, only those that require grad."""
+        return sum(p.data.size for p in self.parameters()
+                   if p.requires_grad or not trainable_only)
 
     def apply(self, fn) -> Module:
         """Call fn on every submodule and then on self (e.g. custom initialisation)."""
@@ -254,9 +341,11 @@ class Module:
         buffers, keeping their dtype. Shape mismatches always raise; with strict=True missing
         and unexpected keys raise too, all of them named in one error. Returns the
         (missing_keys, unexpected_keys) named tuple."""
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"load_state_dict: expected a dict of arrays, got "
+                            f"{type(state_dict).__name__}")
         own = self._state_tensors()
-        values = {k: np.asarray(v.data if isinstance(v, Tensor) else v)
-                  for k, v in state_dict.items()}
+        values = {k: _state_value(k, v) for k, v in state_dict.items()}
         missing = [k for k in own if k not in values]
         unexpected = [k for k in values if k not in own]
         mismatched = [f"{k}: checkpoint shape {values[k].shape}, model shape {t.shape}"
@@ -291,6 +380,51 @@ class Module:
 
 
 _MISSING = object()
+
+
+class _ModuleHookHandle:
+    """Returned by the register_*_hook methods: remove() unregisters the hook."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks: OrderedDict, hook):
+        if not callable(hook):
+            raise TypeError(f"register hook: expected a function, got {type(hook).__name__}")
+        self.hooks, self.id = hooks, next(self._ids)
+        hooks[self.id] = hook
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+
+def _checked_grad(module: Module, result, like: Tensor):
+    """The one gradient in a backward hook's replacement grad_input, checked like any
+    gradient: the input's shape and dtype."""
+    grad = result[0] if isinstance(result, (tuple, list)) and len(result) == 1 else result
+    data = getattr(grad, "data", grad)
+    if not isinstance(data, np.ndarray) or data.shape != like.shape or data.dtype != like.dtype:
+        raise RuntimeError(f"{type(module).__name__} backward hook returned a gradient of shape "
+                           f"{getattr(data, 'shape', None)} and dtype {getattr(data, 'dtype', None)} "
+                           f"for an input of shape {like.shape} and dtype {like.dtype}")
+    return grad if isinstance(grad, Tensor) else Tensor(data)
+
+
+def _state_value(key: str, value) -> np.ndarray:
+    """A state_dict value as an ndarray of numbers (a Tensor, an ndarray or a nested list of
+    numbers); anything else is a TypeError naming the key."""
+    array = value.data if isinstance(value, Tensor) else value
+    if isinstance(array, (str, bytes)) or array is None:
+        raise TypeError(f"load_state_dict: the value for '{key}' is a {type(value).__name__}, "
+                        "not an array of numbers")
+    try:
+        array = np.asarray(array)
+    except (ValueError, TypeError) as error:
+        raise TypeError(f"load_state_dict: the value for '{key}' is not an array of numbers "
+                        f"({error})") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"load_state_dict: the value for '{key}' is a {type(value).__name__} "
+                        f"of dtype {array.dtype}, not an array of numbers")
+    return array
 
 
 def empty_parameter(shape: tuple, dtype=None) -> Parameter:

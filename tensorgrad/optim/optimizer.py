@@ -5,6 +5,9 @@ place with whole-array NumPy operations.
 """
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
 from ..autograd import enable_grad
@@ -37,6 +40,9 @@ class Optimizer:
     def add_param_group(self, group: dict) -> None:
         """Add a group of parameters with its own options (missing ones take the defaults)."""
         name = type(self).__name__
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"{name}: parameter group {len(self.param_groups)} must be a dict "
+                            "with a 'params' entry")
         params = group["params"]
         params = [params] if isinstance(params, Tensor) else list(params)
         taken = {id(p) for g in self.param_groups for p in g["params"]}
@@ -56,6 +62,10 @@ class Optimizer:
         unknown = set(group) - set(self.defaults) - {"params", "initial_lr"}
         if unknown:
             raise ValueError(f"{name}: unknown options {sorted(unknown)} in a parameter group")
+        for option, value in group.items():
+            if option in self.defaults:
+                _check_group_option(name, len(self.param_groups), option, value,
+                                    self.defaults[option])
         self.param_groups.append({**self.defaults, **group, "params": params})
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -109,7 +119,18 @@ class Optimizer:
         """Restore options and state saved by `state_dict` (copies the arrays, cast to each
         parameter's dtype). The groups must hold the same numbers of parameters."""
         name = type(self).__name__
+        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+            raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' and "
+                             "'param_groups' (what state_dict() returns)")
         saved_groups = state_dict["param_groups"]
+        for i, saved in enumerate(saved_groups):
+            missing = sorted(set(self.defaults) - set(saved))
+            if missing:
+                raise ValueError(f"{name}.load_state_dict: parameter group {i} of the state has "
+                                 f"no {missing}: it was saved by another optimizer class")
+            for option in self.defaults:
+                _check_group_option(f"{name}.load_state_dict", i, option, saved[option],
+                                    self.defaults[option])
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"{name}.load_state_dict: the state has {len(saved_groups)} "
                              f"parameter groups, this optimizer has {len(self.param_groups)}")
@@ -138,6 +159,26 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines + [")"])
+
+
+def _check_group_option(name: str, index: int, option: str, value, default) -> None:
+    """A group's option must be of the default's kind: a number (not NaN; lr not negative)
+    for a number, a flag for a flag, a tuple of numbers of the same length for a tuple."""
+    where = f"{name}: option '{option}' of parameter group {index}"
+    if isinstance(default, bool):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{where} must be True or False, got {value!r}")
+    elif isinstance(default, numbers.Real):
+        if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)) or \
+                math.isnan(value):
+            raise TypeError(f"{where} must be a number, got {value!r}")
+        if option == "lr" and value < 0:
+            raise ValueError(f"{where} must not be negative, got {value!r}")
+    elif isinstance(default, tuple):
+        if not isinstance(value, (tuple, list)) or len(value) != len(default):
+            raise TypeError(f"{where} must be a tuple of {len(default)} numbers, got {value!r}")
+        for v, d in zip(value, default):
+            _check_group_option(name, index, option, v, d)
 
 
 def _copy_state(name: str, index, key: str, value, param: Tensor):
