@@ -1,5 +1,7 @@
 """tensorgrad.nn.models: shapes, parameter names and counts, PyTorch weights loading into the
 same architecture with the same logits and gradients, and a short training run."""
+import pathlib
+import sys
 from collections import OrderedDict
 
 import numpy as np
@@ -12,6 +14,8 @@ from tensorgrad.nn import models
 
 torch = pytest.importorskip("torch")
 tnn = torch.nn
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "benchmarks"))
+from torch_resnets import resnet as torch_resnet  # noqa: E402  (the benchmarks' twins)
 
 
 class TorchLeNet(tnn.Module):
@@ -72,7 +76,30 @@ CASES = {
     "mnist_cnn": (models.mnist_cnn, torch_mnist_cnn, (1, 28, 28)),
     "cifar_cnn": (models.cifar_cnn, torch_cifar_cnn, (3, 32, 32)),
     "mlp": (models.mlp, torch_mlp, (1, 28, 28)),
+    "resnet20": (models.resnet20, lambda: torch_resnet("resnet20"), (3, 32, 32)),
+    "resnet18": (models.resnet18, lambda: torch_resnet("resnet18"), (3, 32, 32)),
 }
+
+
+@pytest.mark.parametrize("name, count", [("resnet20", 269_722), ("resnet32", 464_154),
+                                         ("resnet56", 853_018), ("resnet18", 11_173_962),
+                                         ("cifar_cnn", 620_586), ("mnist_cnn", 131_050)])
+def test_parameter_counts_match_torch_and_the_documented_table(name, count):
+    ours = getattr(models, name)()
+    theirs = torch_resnet(name) if name.startswith("resnet") else CASES[name][1]()
+    assert ours.num_parameters() == sum(p.numel() for p in theirs.parameters()) == count
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert f"{count:,}" in models.__doc__
+
+
+def test_resnet_shortcuts_and_errors():
+    net = models.resnet20()
+    assert [len(getattr(net, f"layer{i}")) for i in (1, 2, 3)] == [3, 3, 3]
+    assert not any("shortcut" in n for n, _ in net.named_parameters())  # option A: no weights
+    assert "layer2.0.shortcut.0.weight" in models.resnet18().state_dict()
+    assert "shortcut='A'" in repr(net.layer2[0]) and "shortcut" not in repr(net.layer2[1])
+    with pytest.raises(ValueError, match="BasicBlock: shortcut must be 'A' or 'B', got 'C'"):
+        models.BasicBlock(16, 32, 2, shortcut="C")
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

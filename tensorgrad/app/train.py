@@ -56,8 +56,9 @@ DATASETS = {
     "fashion-mnist": _DatasetSpec(FashionMNIST, (0.2860,), (0.3530,), False),
     "cifar10": _DatasetSpec(CIFAR10, (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616), True),
 }
-MODELS = {"lenet5": models.lenet5, "mnist_cnn": models.mnist_cnn,
-          "cifar_cnn": models.cifar_cnn, "mlp": models.mlp}
+MODELS = {name: getattr(models, name) for name in
+          ("lenet5", "mnist_cnn", "cifar_cnn", "mlp", "resnet20", "resnet32", "resnet56",
+           "resnet18")}
 OPTIMIZERS = {"adam": (optim.Adam, 1e-3), "adamw": (optim.AdamW, 1e-3),
               "sgd": (optim.SGD, 0.05), "rmsprop": (optim.RMSprop, 1e-3)}  # class, default lr
 SCHEDULES = ("cosine", "step", "none")
