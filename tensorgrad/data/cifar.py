@@ -1,9 +1,16 @@
-"""Reader for CIFAR-10's "python version": pickled batches inside cifar-10-python.tar.gz.
+"""Readers for CIFAR-10's two published versions.
 
-Each batch is a dict (pickled by Python 2, so it loads with encoding="bytes") whose b"data"
-is a uint8 array of shape (N, 3072), one row per 32x32 image with the red, green and blue
-planes one after the other, and whose b"labels" is a list of N class ids in 0..9. The
-unpickler only resolves the three NumPy names an array needs, so a batch cannot run code.
+The "python version" (cifar-10-python.tar.gz) holds pickled batches: each a dict (pickled by
+Python 2, so it loads with encoding="bytes") whose b"data" is a uint8 array of shape
+(N, 3072), one row per 32x32 image with the red, green and blue planes one after the other,
+and whose b"labels" is a list of N class ids in 0..9. The unpickler only resolves the three
+NumPy names an array needs, so a batch cannot run code.
+
+The "binary version" (cifar-10-binary.tar.gz, folder cifar-10-batches-bin) holds
+data_batch_1.bin ... data_batch_5.bin and test_batch.bin: 3,073-byte records, one label byte
+then the same 3,072 pixel bytes. It is read from the archive, or from a folder of .bin files
+when an MD5SUMS file beside them lists their checksums (a copy that is not the official
+archive is used only when its files match the checksums kept with it).
 """
 from __future__ import annotations
 
@@ -11,12 +18,17 @@ import io
 import os
 import pickle
 import tarfile
+from pathlib import Path
 
 import numpy as np
+
+from .download import ChecksumError, md5sum
 
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCHES = ("test_batch",)
 _FOLDER = "cifar-10-batches-py"
+_BIN_FOLDER = "cifar-10-batches-bin"
+_RECORD = 1 + 3 * 32 * 32
 _SHAPE = (3, 32, 32)
 _ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
             ("numpy", "ndarray"), ("numpy", "dtype")}
@@ -63,20 +75,109 @@ def read_cifar_tar(path, train: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Read the training batches (data_batch_1..5) or the test batch from the published
     cifar-10-python.tar.gz, without extracting it. Raises `CIFARError` naming the archive
     when a batch is missing or malformed."""
+    return _read_tar(path, _FOLDER, TRAIN_BATCHES if train else TEST_BATCHES, read_cifar_batch)
+
+
+def _read_tar(path, folder: str, wanted: tuple, parse) -> tuple[np.ndarray, np.ndarray]:
+    """Parse the members folder/<name> for each wanted name, in one pass in archive order
+    (no seeking in the gzip stream), and join them in the order of `wanted`."""
     path = os.fspath(path)
-    wanted = TRAIN_BATCHES if train else TEST_BATCHES
     found = {}
     try:
         with tarfile.open(path, "r:*") as tar:
-            for member in tar:  # one pass in archive order: no seeking in the gzip stream
-                folder, _, name = member.name.rpartition("/")
-                if folder == _FOLDER and name in wanted and member.isfile():
-                    found[name] = read_cifar_batch(tar.extractfile(member).read(),
-                                                   f"{path}:{member.name}")
+            for member in tar:
+                parent, _, name = member.name.rpartition("/")
+                if parent == folder and name in wanted and member.isfile():
+                    found[name] = parse(tar.extractfile(member).read(), f"{path}:{member.name}")
     except (tarfile.TarError, OSError, EOFError) as e:
         raise CIFARError(f"{path}: corrupted or truncated archive ({e})") from None
-    missing = [f"{_FOLDER}/{name}" for name in wanted if name not in found]
+    missing = [f"{folder}/{name}" for name in wanted if name not in found]
     if missing:
         raise CIFARError(f"{path}: archive lacks {', '.join(missing)}")
     images, labels = zip(*(found[name] for name in wanted))
     return np.concatenate(images), np.concatenate(labels)
+
+
+def read_cifar_bin(data: bytes, name: str = "batch") -> tuple[np.ndarray, np.ndarray]:
+    """Parse one binary-version batch: images uint8 (N, 3, 32, 32) and labels int64 (N,).
+    Raises `CIFARError` naming the batch when it is not a whole number of records or holds a
+    label outside 0..9."""
+    if not data or len(data) % _RECORD:
+        raise CIFARError(f"{name}: {len(data)} bytes is not a whole number of {_RECORD}-byte "
+                         "CIFAR-10 records (truncated or not a CIFAR-10 binary batch)")
+    records = np.frombuffer(data, np.uint8).reshape(-1, _RECORD)
+    labels = records[:, 0].astype(np.int64)
+    if labels.max() > 9:
+        bad = int(np.argmax(labels > 9))
+        raise CIFARError(f"{name}: record {bad} has label {labels[bad]}; labels must be in 0..9 "
+                         "(not a CIFAR-10 binary batch, or damaged)")
+    return records[:, 1:].reshape((-1,) + _SHAPE), labels
+
+
+def binary_batch_names(train: bool, folder=None) -> tuple[str, ...]:
+    """The .bin files of the training set, or of the test set: test_batch.bin, or in a
+    folder without it, its one test_batch*.bin file (e.g. a subset of the test set)."""
+    if train:
+        return tuple(f"{name}.bin" for name in TRAIN_BATCHES)
+    if folder is not None and not (Path(folder) / "test_batch.bin").exists():
+        found = sorted(p.name for p in Path(folder).glob("test_batch*.bin"))
+        if len(found) == 1:
+            return (found[0],)
+    return ("test_batch.bin",)
+
+
+def has_binary_batches(folder) -> bool:
+    """Whether folder holds CIFAR-10 binary-version batch files."""
+    folder = Path(folder)
+    return folder.is_dir() and any(folder.glob("*_batch*.bin"))
+
+
+def read_cifar_bin_folder(folder, train: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Read the training or test batches from a folder of .bin files, after checking each
+    against the MD5SUMS file beside it (`md5sum`'s format). Raises `CIFARError` when a file
+    or MD5SUMS is missing, and `ChecksumError` when a file does not match."""
+    folder = Path(folder)
+    names = binary_batch_names(train, folder)
+    missing = [n for n in names if not (folder / n).is_file()]
+    if missing:
+        split = "training" if train else "test"
+        raise CIFARError(f"{folder}: the CIFAR-10 {split} set needs {', '.join(missing)}, "
+                         "which the folder lacks")
+    sums = read_md5sums(folder)
+    for name in names:
+        if name not in sums:
+            raise CIFARError(f"{folder}/MD5SUMS does not list {name}: a folder of CIFAR-10 "
+                             "batches is used only when MD5SUMS lists every batch")
+        actual = md5sum(folder / name)
+        if actual != sums[name]:
+            raise ChecksumError(f"{folder / name} has MD5 {actual} but {folder}/MD5SUMS says "
+                                f"{sums[name]}: the file is damaged or was changed")
+    batches = [read_cifar_bin((folder / n).read_bytes(), str(folder / n)) for n in names]
+    images, labels = zip(*batches)
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def read_md5sums(folder) -> dict:
+    """{file name: MD5} from folder/MD5SUMS (lines "<md5>  <name>", as md5sum writes)."""
+    path = Path(folder) / "MD5SUMS"
+    if not path.is_file():
+        raise CIFARError(f"{folder} holds CIFAR-10 batches but no MD5SUMS: a folder of batches "
+                         "is used only when an MD5SUMS file beside them lists their checksums "
+                         "(write one with `md5sum *.bin > MD5SUMS` if you trust the files), "
+                         "or use the official cifar-10-binary.tar.gz")
+    sums = {}
+    for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != 2 or len(parts[0]) != 32:
+            raise CIFARError(f"{path}: line {number} is not '<md5>  <file name>': {line!r}")
+        sums[parts[1].lstrip("*")] = parts[0].lower()
+    return sums
+
+
+def read_cifar_bin_tar(path, train: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Read the training or test batches from the published cifar-10-binary.tar.gz, without
+    extracting it. Raises `CIFARError` naming the archive when a batch is missing or
+    malformed."""
+    return _read_tar(path, _BIN_FOLDER, binary_batch_names(train), read_cifar_bin)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cifar import read_cifar_tar
+from .cifar import has_binary_batches, read_cifar_bin_folder, read_cifar_bin_tar, read_cifar_tar
 from .download import Remote, data_root, fetch
 from .idx import read_idx
 
@@ -104,16 +104,40 @@ class FashionMNIST(MNIST):
 
 class CIFAR10(TensorDataset):
     """CIFAR-10: 50,000 training or 10,000 test colour images, uint8 (N, 3, 32, 32), 10
-    classes, read from the published cifar-10-python.tar.gz (not extracted)."""
+    classes.
+
+    `root` may be a folder holding the binary version's .bin batches itself (with an MD5SUMS
+    file beside them; such a folder may hold only a test batch, for train=False): the
+    dataset then says it is a local copy (`source`, repr). Otherwise the published archives
+    are looked for in <root>/cifar-10/: cifar-10-binary.tar.gz if present, else
+    cifar-10-python.tar.gz (downloaded when missing), each checked against its official MD5.
+    """
 
     folder = "cifar-10"
     remote = Remote("cifar-10-python.tar.gz", "c58f30108f718f92721af3b95e74349a",
                     ("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",))
+    binary_remote = Remote("cifar-10-binary.tar.gz", "c32a1d4ab5d03f1284b67883e8d87530",
+                           ("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",))
     classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
                "truck"]
 
     def __init__(self, root=None, train: bool = True, download: bool = True):
-        (path,) = fetch(type(self).__name__, data_root(root) / self.folder, [self.remote],
-                        download)
-        super().__init__(*read_cifar_tar(path, train))
+        if root is not None and has_binary_batches(root):
+            arrays = read_cifar_bin_folder(root, train)
+            self.source = f"local copy in {root} (files checked against its MD5SUMS)"
+        else:
+            folder = data_root(root) / self.folder
+            if (folder / self.binary_remote.filename).is_file():
+                (path,) = fetch(type(self).__name__, folder, [self.binary_remote], False)
+                arrays = read_cifar_bin_tar(path, train)
+            else:
+                (path,) = fetch(type(self).__name__, folder, [self.remote], download)
+                arrays = read_cifar_tar(path, train)
+            self.source = f"{path} (official archive)"
+        super().__init__(*arrays)
         self.train = train
+
+    def __repr__(self) -> str:
+        split = "train" if self.train else "test"
+        return (f"CIFAR10({split}: {len(self)} images of shape {self.images.shape[1:]}; "
+                f"{self.source})")
