@@ -30,7 +30,8 @@ import time
 
 import numpy as np
 
-__all__ = ["Function", "Context", "no_grad", "enable_grad", "is_grad_enabled", "backward", "grad"]
+__all__ = ["Function", "Context", "no_grad", "enable_grad", "is_grad_enabled", "backward", "grad",
+           "increment_version"]
 
 
 class _GradMode(threading.local):
@@ -79,27 +80,24 @@ class Context:
     attribute (``ctx.beta = beta``); `backward` reads them back through `saved_tensors`.
     `needs_input_grad[i]` tells whether the i-th positional input wants a gradient.
 
-    Saved arrays (and the arrays they are views of) are read-only until the node is released,
-    so an in-place change that would silently corrupt the gradient raises instead.
+    The node also remembers the version of every input (and of the output) whose memory a
+    saved array shares; `saved_tensors` raises, naming the op, when one of them was changed by
+    an in-place operation since (PyTorch's rule), instead of computing a wrong gradient.
     """
 
-    __slots__ = ("fn", "inputs", "needs_input_grad", "_saved", "_locked", "_freed", "__dict__",
-                 "__weakref__")
+    __slots__ = ("fn", "inputs", "needs_input_grad", "_saved", "_versions", "_freed",
+                 "__dict__", "__weakref__")
 
     def __init__(self, fn, inputs, needs_input_grad):
         self.fn = fn
         self.inputs = inputs
         self.needs_input_grad = needs_input_grad
-        self._saved = ()
-        self._locked = ()
+        self._saved = self._versions = ()
         self._freed = False
 
     def save_for_backward(self, *arrays) -> None:
-        """Keep arrays (or None) for `backward`; they stay read-only until then."""
-        if self._locked:
-            _unlock(self._locked)
+        """Keep arrays (or None) for `backward`."""
         self._saved = arrays
-        self._locked = _lock(arrays)
 
     @property
     def saved_tensors(self) -> tuple:
@@ -108,6 +106,10 @@ class Context:
         the array is its data, so the gradient stays connected to the graph)."""
         if self._freed:
             raise RuntimeError(_freed_message(self.fn.__name__))
+        for which, counter, version, shape, dtype in self._versions:
+            if counter[0] != version:
+                raise RuntimeError(_modified_message(self.fn.__name__, which, counter[0],
+                                                     version, shape, dtype))
         graph = self.__dict__.get("_graph")
         if graph is None:
             return self._saved
@@ -116,49 +118,61 @@ class Context:
 
     def release(self) -> None:
         """Drop the saved arrays and the links to the inputs (after backward)."""
-        if self._locked:
-            _unlock(self._locked)
-        self._locked = self._saved = self.inputs = ()
+        self._saved = self._versions = self.inputs = ()
         self.__dict__.clear()
         self._freed = True
 
-    def __del__(self):
-        if self._locked:
-            _unlock(self._locked)
+
+def _root(array: np.ndarray) -> np.ndarray:
+    """The array that owns the memory `array` views (array itself if it owns it)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
 
 
-# How many live tape nodes hold each array read-only, by id (the nodes keep the arrays alive).
-_lock_counts: dict = {}
+def _record_versions(ctx: Context, out) -> None:
+    """Remember the version of each input, and of the output, whose memory a saved array
+    shares, so that `saved_tensors` can tell when an in-place op changed it."""
+    roots = [_root(a) for a in ctx._saved if isinstance(a, np.ndarray)]
+    if not roots:
+        return
+    versions = []
+    for which, t in (*enumerate(ctx.inputs), (-1, out)):
+        if isinstance(t, Tensor) and any(_root(t.data) is r for r in roots):
+            counter = t._version_counter
+            versions.append((which, counter, counter[0], t.shape, t.dtype))
+    ctx._versions = tuple(versions)
 
 
-def _lock(arrays) -> tuple:
-    """Make arrays, and the arrays they view, read-only; returns those this call locked."""
-    locked = []
-    for a in arrays:
-        while isinstance(a, np.ndarray):
-            count = _lock_counts.get(id(a))
-            if count is not None:
-                _lock_counts[id(a)] = count + 1
-                locked.append(a)
-            elif a.flags.writeable:
-                a.flags.writeable = False
-                _lock_counts[id(a)] = 1
-                locked.append(a)
-            a = a.base
-    return tuple(locked)
+def _shared_counter(out: np.ndarray, inputs):
+    """The version counter of the input Tensor whose memory `out` views, or None: a view
+    shares its base's counter (as in PyTorch), so an in-place change through either is seen
+    by every node that saved the other."""
+    if out.base is None:  # owns its memory: shared only if it is an input's own array
+        for t in inputs:
+            if isinstance(t, Tensor) and t.data is out:
+                return t._version_counter
+        return None
+    root = _root(out)
+    for t in inputs:
+        if isinstance(t, Tensor) and _root(t.data) is root:
+            return t._version_counter
+    return None
 
 
-def _unlock(locked) -> None:
-    """Undo `_lock`, bases first; an array another node still holds stays read-only."""
-    for a in reversed(locked):
-        count = _lock_counts.pop(id(a)) - 1
-        if count:
-            _lock_counts[id(a)] = count
-        else:
-            try:
-                a.flags.writeable = True
-            except ValueError:  # a view of an array some other node still holds
-                pass
+def _modified_message(name: str, which: int, now: int, expected: int, shape, dtype) -> str:
+    what = "its output" if which == -1 else f"input {which}"
+    return (f"{name}: one of the arrays it saved for backward ({what}, {dtype} of shape "
+            f"{shape}) has been modified by an in-place operation: it is at version {now}; "
+            f"expected version {expected}. Compute the gradient before changing it, or change "
+            "a copy (an out-of-place operation) instead.")
+
+
+def increment_version(tensor) -> None:
+    """Record that tensor's memory was changed in place by a NumPy write into ``tensor.data``
+    (tensorgrad's own in-place ops do this themselves), so that backward refuses a graph that
+    saved the old values. PyTorch's ``torch.autograd.graph.increment_version``."""
+    tensor._version_counter[0] += 1
 
 
 def _freed_message(name: str) -> str:
@@ -208,12 +222,16 @@ class Function:
                 arrays.append(t)
                 needs.append(False)
         if not (record and _grad_mode.enabled):
-            return Tensor._wrap(_forward(cls, _NULL_CONTEXT, arrays, params))
+            out = _forward(cls, _NULL_CONTEXT, arrays, params)
+            return Tensor._wrap(out, None, _shared_counter(out, inputs))
         ctx = Context(cls, inputs, tuple(needs))
         out = _forward(cls, ctx, arrays, params)
         if out.dtype.kind not in "fc":
-            return Tensor._wrap(out)
-        return Tensor._wrap(out, ctx)
+            return Tensor._wrap(out, None, _shared_counter(out, inputs))
+        result = Tensor._wrap(out, ctx, _shared_counter(out, inputs))
+        if ctx._saved:
+            _record_versions(ctx, result)
+        return result
 
 
 class _NullContext:
@@ -405,12 +423,16 @@ def _accumulate(t, g, capture) -> None:
         if id(t) in capture:
             capture[id(t)] = g if capture[id(t)] is None else capture[id(t)] + g
         return
-    if isinstance(g, Tensor):  # create_graph: keep the gradient's own graph
-        t.grad = g if t.grad is None else t.grad + g
-    elif t.grad is None:
-        t.grad = Tensor(np.array(g, copy=True))
-    else:
-        t.grad = Tensor(t.grad.data + g)
+    with _accumulate_lock:  # threads backpropagating through shared leaves add up exactly
+        if isinstance(g, Tensor):  # create_graph: keep the gradient's own graph
+            t._grad = g if t._grad is None else t._grad + g
+        elif t._grad is None:
+            t._grad = Tensor(np.array(g, copy=True))
+        else:
+            t._grad = Tensor(t._grad.data + g)
+
+
+_accumulate_lock = threading.Lock()
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,

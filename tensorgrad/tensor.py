@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from . import autograd
+from . import autograd, random
 from .ops import elementwise as ew
 from .ops import linalg, movement, reduce
 
@@ -70,8 +70,8 @@ class Tensor:
     gradient in `.grad` after `backward()`.
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_hooks", "_retains_grad",
-                 "__weakref__", "__dict__")
+    __slots__ = ("data", "_grad", "_requires_grad", "_ctx", "_hooks", "_retains_grad",
+                 "_version_counter", "__weakref__", "__dict__")
     __array_ufunc__ = None  # make `ndarray + Tensor` call Tensor.__radd__
 
     def __init__(self, data, requires_grad: bool = False):
@@ -79,8 +79,9 @@ class Tensor:
             self.data = data
         else:  # a NumPy scalar keeps its dtype; Python data gets the default dtype rules
             self.data = np.asarray(data) if isinstance(data, np.generic) else as_array(data)
-        self.grad = None
+        self._grad = None
         self._ctx = None
+        self._version_counter = [0]
         self._hooks = None
         self._retains_grad = False
         self._requires_grad = False
@@ -88,10 +89,12 @@ class Tensor:
             self.requires_grad = True
 
     @classmethod
-    def _wrap(cls, data: np.ndarray, ctx=None) -> "Tensor":
-        """A Tensor around an op's output (no checks): a recorded node when ctx is given."""
+    def _wrap(cls, data: np.ndarray, ctx=None, version_counter=None) -> "Tensor":
+        """A Tensor around an op's output (no checks): a recorded node when ctx is given; a
+        view of another tensor's memory shares that tensor's version counter."""
         t = object.__new__(cls)
-        t.data, t.grad, t._ctx, t._hooks, t._retains_grad = data, None, ctx, None, False
+        t.data, t._grad, t._ctx, t._hooks, t._retains_grad = data, None, ctx, None, False
+        t._version_counter = [0] if version_counter is None else version_counter
         t._requires_grad = ctx is not None
         return t
 
@@ -127,9 +130,39 @@ class Tensor:
         """The primitive (Function subclass) that produced this tensor, or None for a leaf."""
         return None if self._ctx is None else self._ctx.fn
 
+    @property
+    def grad(self):
+        """The gradient accumulated by backward(): a Tensor of this tensor's shape and dtype,
+        or None. Assigning anything else is an error."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: expected a Tensor or None, got {type(value).__name__} "
+                                f"(for a tensor of shape {self.shape}); wrap an array with "
+                                "tg.tensor(...)")
+            if value.shape != self.shape:
+                raise ValueError(f"grad: the gradient has shape {value.shape}, the tensor has "
+                                 f"shape {self.shape}")
+            if value.dtype != self.dtype:
+                raise TypeError(f"grad: the gradient is {value.dtype}, the tensor is "
+                                f"{self.dtype} (shape {self.shape})")
+        self._grad = value
+
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's memory was changed in place through tensorgrad (shared
+        with its views; PyTorch's `_version`)."""
+        return self._version_counter[0]
+
     def detach(self) -> "Tensor":
-        """A tensor sharing this one's data, outside the graph (no gradient flows back)."""
-        return Tensor(self.data)
+        """A tensor sharing this one's data (and version counter), outside the graph (no
+        gradient flows back)."""
+        t = Tensor(self.data)
+        t._version_counter = self._version_counter
+        return t
 
     def retain_grad(self) -> None:
         """Keep `.grad` on this non-leaf tensor after backward (leaves always keep it)."""
@@ -313,6 +346,143 @@ class Tensor:
     def __pos__(self):
         return self
 
+    # ------------------------------------------------------------------ in-place operations
+    # Each changes this tensor's memory and bumps its version counter (shared with its views),
+    # so that backward() refuses a graph whose saved arrays were changed since.
+
+    def _inplace(self, name: str, write, *operands) -> "Tensor":
+        """Change self.data with write(data) and bump the version. Refused while recording
+        when this tensor or an operand requires grad."""
+        if autograd.is_grad_enabled() and (self._requires_grad or any(
+                isinstance(o, Tensor) and o._requires_grad for o in operands)):
+            if self._ctx is None and self._requires_grad:
+                raise RuntimeError(
+                    f"{name}: a leaf tensor that requires grad (shape {self.shape}) is being "
+                    "used in an in-place operation while gradients are recorded; change it "
+                    "under tg.no_grad() (as an optimizer step does), or change a copy")
+            raise RuntimeError(f"{name}: in-place operations on a tensor in a recorded graph "
+                               f"(shape {self.shape}) are not supported; use the out-of-place "
+                               "form")
+        if not self.data.flags.writeable:
+            raise ValueError(f"{name}: this tensor's memory is read-only (shape {self.shape}): "
+                             "a broadcast view from expand(), or an array NumPy marks "
+                             "read-only; change a copy")
+        try:
+            write(self.data)
+        except TypeError as error:  # NumPy refuses e.g. a float result in an int tensor
+            raise TypeError(f"{name}: cannot write the result into this {self.dtype} tensor "
+                            f"(shape {self.shape}) in place: {error}") from None
+        self._version_counter[0] += 1
+        return self
+
+    def _inplace_operand(self, name: str, other) -> np.ndarray:
+        """The other operand of an in-place op as an array that broadcasts to self's shape."""
+        array = self._operand(other).data
+        if array.shape != self.shape:
+            try:
+                fits = np.broadcast_shapes(array.shape, self.shape) == self.shape
+            except ValueError:
+                fits = False
+            if not fits:
+                raise ValueError(f"{name}: an operand of shape {array.shape} cannot be written "
+                                 f"into a tensor of shape {self.shape} in place")
+        return array
+
+    def _inplace_ufunc(self, name: str, ufunc, other) -> "Tensor":
+        array = self._inplace_operand(name, other)
+        return self._inplace(name, lambda d: ufunc(d, array, out=d, casting="same_kind"), other)
+
+    def add_(self, other, alpha=1) -> "Tensor":
+        """self += alpha * other, in place; returns self."""
+        return self._inplace_ufunc("add_", np.add, other if alpha == 1 else other * alpha)
+
+    def sub_(self, other, alpha=1) -> "Tensor":
+        """self -= alpha * other, in place; returns self."""
+        return self._inplace_ufunc("sub_", np.subtract, other if alpha == 1 else other * alpha)
+
+    def mul_(self, other) -> "Tensor":
+        """self *= other, in place; returns self."""
+        return self._inplace_ufunc("mul_", np.multiply, other)
+
+    def div_(self, other) -> "Tensor":
+        """self /= other, in place; returns self."""
+        return self._inplace_ufunc("div_", np.true_divide, other)
+
+    def pow_(self, exponent) -> "Tensor":
+        """self **= exponent, in place; returns self."""
+        return self._inplace_ufunc("pow_", np.power, exponent)
+
+    def clamp_(self, min=None, max=None) -> "Tensor":
+        """Clamp to [min, max] in place (either may be None); returns self."""
+        if min is None and max is None:
+            raise ValueError("clamp_: at least one of min and max must be given")
+        lo = None if min is None else self._inplace_operand("clamp_", min)
+        hi = None if max is None else self._inplace_operand("clamp_", max)
+        return self._inplace("clamp_", lambda d: np.clip(d, lo, hi, out=d, casting="same_kind"),
+                             min, max)
+
+    clip_ = clamp_
+
+    def clamp_min_(self, min) -> "Tensor":
+        """Clamp below at min, in place; returns self."""
+        return self.clamp_(min=min)
+
+    def clamp_max_(self, max) -> "Tensor":
+        """Clamp above at max, in place; returns self."""
+        return self.clamp_(max=max)
+
+    def zero_(self) -> "Tensor":
+        """Fill with zeros, in place; returns self."""
+        return self._inplace("zero_", lambda d: d.fill(0))
+
+    def fill_(self, value) -> "Tensor":
+        """Fill with one value, in place; returns self."""
+        value = value.item() if isinstance(value, Tensor) else value
+        return self._inplace("fill_", lambda d: d.fill(value))
+
+    def copy_(self, src) -> "Tensor":
+        """Copy src's values into this tensor (broadcast to its shape, cast to its dtype), in
+        place; returns self."""
+        array = self._inplace_operand("copy_", src if isinstance(src, Tensor) else np.asarray(src))
+        return self._inplace("copy_", lambda d: np.copyto(d, array, casting="unsafe"), src)
+
+    def masked_fill_(self, mask, value) -> "Tensor":
+        """Set the elements where mask (bool, broadcast to this shape) holds to value, in
+        place; returns self."""
+        mask = self._inplace_operand("masked_fill_", mask)
+        if mask.dtype != np.bool_:
+            raise TypeError(f"masked_fill_: the mask must be bool, got {mask.dtype}")
+        value = self._inplace_operand("masked_fill_", value)
+        return self._inplace("masked_fill_", lambda d: np.copyto(d, value, where=mask), value)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> "Tensor":
+        """Fill with samples from N(mean, std ** 2) (the global generator), in place."""
+        return self._inplace("normal_", lambda d: np.copyto(
+            d, random.generator().normal(mean, std, d.shape), casting="unsafe"))
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> "Tensor":
+        """Fill with samples from U(a, b) (the global generator), in place."""
+        return self._inplace("uniform_", lambda d: np.copyto(
+            d, random.generator().uniform(a, b, d.shape), casting="unsafe"))
+
+    def _inplace_or_new(self, method, other, out_of_place) -> "Tensor":
+        """`x op= y`: in place, except on a tensor in a recorded graph (for now: rebinds)."""
+        if autograd.is_grad_enabled() and self._ctx is not None:
+            return out_of_place(self, other)
+        return method(self, other)
+
+    def __iadd__(self, other):
+        return self._inplace_or_new(Tensor.add_, other, Tensor.__add__)
+
+    def __isub__(self, other):
+        return self._inplace_or_new(Tensor.sub_, other, Tensor.__sub__)
+
+    def __imul__(self, other):
+        return self._inplace_or_new(Tensor.mul_, other, Tensor.__mul__)
+
+    def __itruediv__(self, other):
+        return self._inplace_or_new(Tensor.div_, other, Tensor.__truediv__)
+
     # comparisons give bool tensors and carry no gradient
     def __lt__(self, other):
         return Tensor(self.data < self._operand(other).data)
@@ -489,11 +659,12 @@ class Tensor:
         return movement.GetItem.apply(self, index=_unwrap_index(index))
 
     def __setitem__(self, index, value) -> None:
-        if self.requires_grad:
-            raise RuntimeError("setitem: in-place assignment to a tensor that requires grad "
-                               "would corrupt its gradient; assign to x.data or work on a "
-                               "detached copy")
-        self.data[_unwrap_index(index)] = value.data if isinstance(value, Tensor) else value
+        index = _unwrap_index(index)
+        array = value.data if isinstance(value, Tensor) else value
+
+        def write(data):
+            data[index] = array
+        self._inplace("setitem", write, value)
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))

@@ -206,36 +206,49 @@ def test_float32_stays_float32_through_a_composite_forward_and_backward():
     assert x.grad.dtype == w.grad.dtype == np.float32
 
 
-def test_arrays_saved_for_backward_are_read_only_until_released():
+def test_an_in_place_change_to_a_saved_array_makes_backward_raise_naming_the_op():
+    # (these replace the read-only locking of saved arrays: a version counter per tensor)
     w = tg64(np.ones((3, 2)))
     x = tg64(np.ones((4, 3)), requires_grad=False)
     loss = (x @ w).sum()
-    with pytest.raises(ValueError, match="read-only"):
-        w.data[0, 0] = 5.0              # would silently corrupt dL/dx if allowed
-    loss.backward()
-    w.data[0, 0] = 5.0                  # released: writable again
-    assert w.data[0, 0] == 5.0
+    with tg.no_grad():
+        w[0, 0] = 5.0                   # would silently corrupt dL/dx if backward went on
+    with pytest.raises(RuntimeError, match=r"MatMul: .*\(input 1, float64 of shape \(3, 2\)\) "
+                                           r"has been modified by an in-place operation: it is "
+                                           r"at version 1; expected version 0"):
+        loss.backward()
+    (x @ w).sum().backward()            # a graph recorded after the change is fine
+    np.testing.assert_array_equal(w.grad.data, 4 * np.ones((3, 2)))
 
 
-def test_views_of_saved_arrays_lock_their_base_and_dropped_graphs_unlock():
+def test_a_view_shares_its_base_version_counter_both_ways():
     w = tg64(np.ones((3, 2)))
     x = tg64(np.ones((4, 2)), requires_grad=False)
     out = x @ w.T                       # MatMul saves a view of w.data
-    with pytest.raises(ValueError, match="read-only"):
-        w.data += 1
-    del out                             # graph dropped without backward
-    w.data += 1
-    np.testing.assert_array_equal(w.data, 2 * np.ones((3, 2)))
+    with tg.no_grad():
+        w.add_(1)
+    with pytest.raises(RuntimeError, match=r"MatMul: .*\(input 1, float64 of shape \(2, 3\)\)"):
+        out.sum().backward()
+    h = w * 2
+    row = h[0]                          # a view of h's memory
+    out = h.exp()                       # Exp saves its output, not h: unaffected
+    y = h * h                           # Mul saves h
+    with tg.no_grad():
+        row.zero_()
+    assert h._version == row._version == 1 and w._version == 1
+    out.sum().backward(retain_graph=True)
+    with pytest.raises(RuntimeError, match=r"Mul: .*\(input 0,"):
+        y.sum().backward()
 
 
-def test_an_array_saved_by_two_live_graphs_stays_locked_until_both_are_gone():
+def test_an_array_saved_by_two_graphs_is_checked_by_each():
     w = tg64(np.ones(3))
     a, b = w * w, w * w
     a.sum().backward()
-    with pytest.raises(ValueError, match="read-only"):
-        w.data[0] = 0.0
-    del b
-    w.data[0] = 0.0
+    with tg.no_grad():
+        w[0] = 0.0                      # allowed: the graph that still needs w raises later
+    with pytest.raises(RuntimeError, match="Mul: .* at version 1; expected version 0"):
+        b.sum().backward()
 
 
 def test_zero_dimensional_leaf_reused_keeps_its_dtype():

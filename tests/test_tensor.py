@@ -100,12 +100,17 @@ def test_cast_is_differentiable_and_returns_the_input_dtype_gradient():
     assert x.to("float32") is x
 
 
-def test_setitem_is_refused_on_tensors_that_require_grad():
+def test_setitem_is_refused_on_leaves_that_require_grad_while_recording():
     t = tg.zeros(3)
     t[1] = 5.0
     np.testing.assert_array_equal(t.data, [0, 5, 0])
-    with pytest.raises(RuntimeError, match="setitem: in-place assignment"):
-        tg.zeros(3, requires_grad=True)[0] = 1.0
+    w = tg.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="setitem: a leaf tensor that requires grad"):
+        w[0] = 1.0
+    with tg.no_grad():          # as in PyTorch: allowed outside recording, and counted
+        w[0] = 1.0
+    np.testing.assert_array_equal(w.data, [1, 0, 0])
+    assert w._version == 1
 
 
 def test_ndarray_on_the_left_dispatches_to_tensor():

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from .. import random
+from ..autograd import no_grad
 from ..tensor import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_",
@@ -43,8 +44,8 @@ def _fans(tensor: Tensor, op: str) -> tuple:
 
 
 def _fill(tensor: Tensor, values) -> Tensor:
-    tensor.data[...] = values
-    return tensor
+    with no_grad():
+        return tensor.copy_(values)
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:

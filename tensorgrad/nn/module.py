@@ -22,6 +22,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from ..autograd import increment_version
 from ..ops.movement import Reshape
 from ..tensor import Tensor, get_default_dtype
 
@@ -361,6 +362,7 @@ class Module:
         for key, t in own.items():
             if key in values:
                 np.copyto(t.data, values[key], casting="unsafe")
+                increment_version(t)
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr

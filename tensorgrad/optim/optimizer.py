@@ -1,7 +1,7 @@
 """`Optimizer`: parameter groups, per-parameter state, zero_grad, step and state dicts.
 
 Subclasses implement `_update(param, grad, state, group)`, which changes ``param.data`` in
-place with whole-array NumPy operations.
+place with whole-array NumPy operations; `step` then bumps the parameter's version counter.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from ..autograd import enable_grad
+from ..autograd import enable_grad, increment_version
 from ..tensor import Tensor
 
 __all__ = ["Optimizer"]
@@ -84,18 +84,11 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        for i, group in enumerate(self.param_groups):
-            for j, p in enumerate(group["params"]):
+        for group in self.param_groups:
+            for p in group["params"]:
                 if p.grad is not None:
-                    if not p.data.flags.writeable:
-                        raise RuntimeError(
-                            f"{type(self).__name__}.step: parameter {j} of group {i} (shape "
-                            f"{p.shape}) is read-only because a graph that saved it for "
-                            "backward is still alive (a forward pass whose output is still "
-                            "referenced and was not backpropagated). Updating it would make "
-                            "that graph's gradients wrong: call backward() on it, delete it, "
-                            "or compute it under tg.no_grad().")
                     self._update(p, p.grad.data, self.state.setdefault(p, {}), group)
+                    increment_version(p)  # a graph that saved p now refuses to backward
         return loss
 
     def _update(self, param: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
