@@ -65,9 +65,13 @@ def test_train_prints_epochs_and_writes_the_run_folder(tmp_path, fake_data, caps
     assert status == 0
     lines = out.splitlines()
     assert lines[0].startswith("training lenet5 on mnist for 2 epochs (adam, lr 0.003, cosine")
-    assert lines[1].startswith("epoch 1/2  train loss ") and "test acc " in lines[1]
-    assert lines[2].startswith("epoch 2/2  ") and lines[3].startswith("done: test accuracy")
+    assert lines[1] == "data: 64 training images, 40 test; TensorDataset"
+    assert lines[2].split() == ["Layer", "(type)", "Output", "shape", "Param", "#"]  # summary
+    assert lines[-4] == "Total parameters: 61,706 (trainable 61,706)"
+    assert lines[-3].startswith("epoch 1/2  train loss ") and "test acc " in lines[-3]
+    assert lines[-2].startswith("epoch 2/2  ") and lines[-1].startswith("done: test accuracy")
     assert "epoch 1/2 4/4  loss " in err and "img/s" in err   # the progress bar, as lines
+    assert " acc " in err and "elapsed, ETA 0:00" in err
     assert fake_data == [("mnist", True, str(tmp_path / "data")),
                          ("mnist", False, str(tmp_path / "data"))]
     assert len(read_metrics(tmp_path / "run" / METRICS)["epoch"]) == 2
@@ -220,8 +224,9 @@ def test_eval_prints_accuracy_and_confusion_matrix(trained, capsys):
     assert lines[0].startswith("lenet5 on mnist test set, after 2 epochs: loss ")
     assert lines[0].endswith("/40)")   # the whole (fake) test set
     assert lines[1].split() == ["true", "\\", "predicted"] + [str(i) for i in range(10)] + \
-        ["recall"]
-    rows = [line.split() for line in lines[2:]]
+        ["recall", "precision", "F1"]
+    assert lines[-1].startswith("macro average")
+    rows = [line.split() for line in lines[2:-1]]
     assert [r[0] for r in rows] == [str(i) for i in range(10)]   # MNIST's classes: digits
     assert sum(int(c) for r in rows for c in r[1:11]) == 40
     correct = sum(int(r[1 + i]) for i, r in enumerate(rows))
@@ -238,9 +243,11 @@ def test_eval_batch_size(trained, capsys):
 
 def test_confusion_table_layout():
     table = cli.confusion_table(np.array([[3, 1], [0, 0]]), ["cat", "dog"])
-    assert table.splitlines() == ["true \\ predicted   0   1  recall",
-                                  "0 cat              3   1   75.00%",
-                                  "1 dog              0   0       -"]
+    assert table.splitlines() == [
+        "true \\ predicted   0   1   recall precision      F1",
+        "0 cat              3   1   75.00%   100.00%  85.71%",
+        "1 dog              0   0        -     0.00%       -",   # no dog: recall undefined
+        "macro average              75.00%    50.00%  85.71%"]   # means of defined values
 
 
 def test_eval_errors(tmp_path, capsys):

@@ -1,10 +1,12 @@
-"""The `tensorgrad` command (also `python -m tensorgrad`): train, eval, plot, features.
+"""The `tensorgrad` command (also `python -m tensorgrad`): train, eval, plot, features,
+summary.
 
     tensorgrad train                                  # LeNet-5 on MNIST, 10 epochs, to runs/...
     tensorgrad train --out runs/a --resume            # continue an interrupted run
-    tensorgrad eval --checkpoint runs/a               # accuracy and confusion matrix
+    tensorgrad eval --checkpoint runs/a               # accuracy, confusion matrix, per class
     tensorgrad plot runs/a                            # runs/a/curves.png
     tensorgrad features --checkpoint runs/a --index 7 # runs/a/features-7.png
+    tensorgrad summary --model resnet20 --dataset cifar10  # layers, shapes, parameters
 
 Bad arguments and unreadable files give a one-line error and a non-zero exit status.
 """
@@ -21,10 +23,11 @@ import numpy as np
 from ..autograd import no_grad
 from ..malloc import tune_malloc
 from ..data import ChecksumError, CIFARError, DataLoader, IDXError, TensorDataset
-from ..nn import Conv2d, Sequential
-from .train import (CHECKPOINT, DATASETS, METRICS, MODELS, OPTIMIZERS, SCHEDULES,
-                    CheckpointError, NonFiniteLossError, TrainConfig, build_trainer,
-                    evaluate, load_checkpoint, load_dataset, read_metrics, resume_trainer)
+from ..nn import Conv2d, Sequential, summary
+from .train import (BEST, CHECKPOINT, DATASETS, METRICS, MODELS, OPTIMIZERS, SCHEDULES, STEPS,
+                    CheckpointError, NonFiniteLossError, TrainConfig, build_model,
+                    build_trainer, evaluate, load_checkpoint, load_dataset, read_metrics,
+                    read_steps, resume_trainer)
 
 __all__ = ["main"]
 
@@ -82,16 +85,30 @@ def _parser() -> argparse.ArgumentParser:
                        + ", ".join(f"{k} {v[1]:g}" for k, v in OPTIMIZERS.items()) + ")")
     train.add_argument("--momentum", type=float,
                        help=f"for sgd and rmsprop (default {defaults.momentum})")
+    train.add_argument("--nesterov", action="store_true", help="Nesterov momentum (sgd)")
     train.add_argument("--weight-decay", type=float, help=f"(default {defaults.weight_decay})")
     train.add_argument("--schedule", choices=SCHEDULES,
                        help="learning-rate schedule, stepped every batch (default "
                        f"{defaults.schedule})")
+    train.add_argument("--label-smoothing", type=float, metavar="F",
+                       help=f"cross-entropy label smoothing (default {defaults.label_smoothing})")
+    train.add_argument("--augment", action=argparse.BooleanOptionalAction,
+                       help="random crop (padding 4) and horizontal flips of training images "
+                       "(default: on for cifar10 only)")
+    train.add_argument("--val-split", type=float, metavar="F",
+                       help="hold out this fraction of the training set (seeded) for "
+                       "validation after every epoch; best.npz keeps the best epoch")
+    train.add_argument("--early-stop", type=int, metavar="PATIENCE",
+                       help="stop after PATIENCE epochs without a better validation accuracy "
+                       "(needs --val-split)")
     train.add_argument("--seed", type=int, help=f"(default {defaults.seed})")
     train.add_argument("--train-size", type=int, metavar="N",
                        help="use the first N training images")
     train.add_argument("--test-size", type=int, metavar="N", help="use the first N test images")
-    train.add_argument("--data-root", metavar="DIR", help="folder holding mnist/, fashion-mnist/, cifar-10/ "
-                       "(default $TENSORGRAD_DATA, else ~/.cache/tensorgrad)")
+    train.add_argument("--data-root", "--data-dir", dest="data_root", metavar="DIR",
+                       help="folder holding mnist/, fashion-mnist/, cifar-10/, or a folder of "
+                       "CIFAR-10 .bin batches with their MD5SUMS (default $TENSORGRAD_DATA, "
+                       "else ~/.cache/tensorgrad)")
     train.add_argument("--out", metavar="DIR", help="run folder (default runs/MODEL-DATASET-TIME)")
     train.add_argument("--resume", action="store_true", default=False,
                        help="continue the run in --out from its last checkpoint")
@@ -114,13 +131,22 @@ def _parser() -> argparse.ArgumentParser:
     features.add_argument("--out", help="PNG file (default features-INDEX.png beside the "
                           "checkpoint)")
     features.set_defaults(run=_features)
+
+    summ = commands.add_parser("summary", help="a model's layers, output shapes and parameter "
+                               "counts")
+    summ.add_argument("--model", choices=list(MODELS), default=defaults.model)
+    summ.add_argument("--dataset", choices=list(DATASETS), default=defaults.dataset,
+                      help="sets the input shape and the number of classes (default "
+                      f"{defaults.dataset})")
+    summ.set_defaults(run=_summary)
     return parser
 
 
 def _checkpoint_args(parser) -> None:
     parser.add_argument("--checkpoint", required=True, metavar="PATH",
                         help="checkpoint.npz, or the run folder holding it")
-    parser.add_argument("--data-root", help="where the data set is, if not where it was")
+    parser.add_argument("--data-root", "--data-dir", dest="data_root",
+                        help="where the data set is, if not where it was")
 
 
 # ---------------------------------------------------------------------------- train
@@ -148,6 +174,10 @@ def _train(args) -> int:
         print(f"training {config.model} on {config.dataset} for {config.epochs} epochs "
               f"({config.optimizer}, lr {config.lr:g}, {config.schedule} schedule, batch "
               f"{config.batch_size}, seed {config.seed}); run folder {out}")
+        print(f"data: {len(trainer.train_loader.labels)} training images"
+              + (f", {len(trainer.val_loader.labels)} validation" if trainer.val_loader else "")
+              + f", {len(trainer.test_loader.labels)} test; {trainer.data_source}")
+        print(summary(trainer.model, (1,) + trainer.train_loader.images.shape[1:]))
     try:
         history = trainer.fit()
     except NonFiniteLossError as e:
@@ -159,8 +189,10 @@ def _train(args) -> int:
                 f"continue with: tensorgrad train --out {out} --resume" if trainer.epoch \
             else "no epoch finished, nothing was saved"
         raise _Exit(f"interrupted during epoch {trainer.epoch + 1}: {saved}", 130) from None
+    best = trainer.best_row()
+    kept = f", best validation epoch {best['epoch']} in {out / BEST}" if best else ""
     print(f"done: test accuracy {100 * history[-1]['test_acc']:.2f}% after {trainer.epoch} "
-          f"epochs; {out / CHECKPOINT}, {out / METRICS}")
+          f"epochs; {out / CHECKPOINT}, {out / METRICS}, {out / STEPS}{kept}")
     return 0
 
 
@@ -210,19 +242,28 @@ def _eval(args) -> int:
 
 def confusion_table(confusion: np.ndarray, classes) -> str:
     """The confusion matrix as text: a row per true class, a column per predicted class,
-    then each class's recall."""
+    then each class's recall, precision and F1 score ("-" where undefined), and their
+    means over the classes (macro averages)."""
     k = len(confusion)
     names = [f"{i} {classes[i]}" if i < len(classes) and classes[i] != str(i) else str(i)
              for i in range(k)]
     first = max(len("true \\ predicted"), *map(len, names))
     width = max(4, len(str(int(confusion.max()))) + 1)
+    hits = np.diag(confusion).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        recall = hits / confusion.sum(axis=1)
+        precision = hits / confusion.sum(axis=0)
+        f1 = 2 * precision * recall / (precision + recall)
+    f1[(precision == 0) & (recall == 0)] = 0.0
+    cell = lambda v: "      -" if np.isnan(v) else f"{100 * v:6.2f}%"
     lines = ["true \\ predicted".ljust(first) + "".join(f"{j:>{width}}" for j in range(k))
-             + "  recall"]
+             + "   recall precision      F1"]
     for i, name in enumerate(names):
-        total = confusion[i].sum()
-        recall = f"{100 * confusion[i, i] / total:6.2f}%" if total else "     -"
         lines.append(name.ljust(first) + "".join(f"{int(c):>{width}}" for c in confusion[i])
-                     + "  " + recall)
+                     + f"  {cell(recall[i])}   {cell(precision[i])} {cell(f1[i])}")
+    means = [np.nanmean(v) if not np.isnan(v).all() else np.nan for v in (recall, precision, f1)]
+    lines.append("macro average".ljust(first + k * width)
+                 + f"  {cell(means[0])}   {cell(means[1])} {cell(means[2])}")
     return "\n".join(lines)
 
 
@@ -235,7 +276,8 @@ def _plot(args) -> int:
     if not (run / METRICS).is_file():
         raise _Exit(f"error: {run} holds no {METRICS} (is it a run folder?)")
     out = Path(args.out) if args.out else run / "curves.png"
-    plot_metrics(read_metrics(run / METRICS), out, title=str(run))
+    steps = read_steps(run / STEPS) if (run / STEPS).is_file() else None
+    plot_metrics(read_metrics(run / METRICS), out, title=str(run), steps=steps)
     print(f"wrote {out}")
     return 0
 
@@ -262,6 +304,14 @@ def _features(args) -> int:
     plot_feature_maps(x.data[0], maps, out,
                       title=f"{config.dataset} test image {i} (label {label})")
     print(f"wrote {out}")
+    return 0
+
+
+def _summary(args) -> int:
+    shape = DATASETS[args.dataset].image_shape
+    model = build_model(args.model, shape, len(DATASETS[args.dataset].cls.classes))
+    print(f"{args.model} for {args.dataset} images {shape}:")
+    print(summary(model, (1,) + shape))
     return 0
 
 

@@ -7,14 +7,17 @@
 
 A run folder holds ``checkpoint.npz`` (written atomically after every epoch: model,
 optimizer, scheduler, epoch, loader and global RNG states, the config and the metrics so
-far) and ``metrics.csv`` (one row per epoch). A run stops with `NonFiniteLossError` on a NaN
-or infinite loss, before that step changes the weights; the checkpoint of the last finished
-epoch is kept.
+far), ``metrics.csv`` (one row per epoch), ``steps.csv`` (the loss and learning rate of
+every step) and, with a validation split, ``best.npz``: the checkpoint of the epoch with the
+best validation accuracy so far. A run stops with `NonFiniteLossError` on a NaN or infinite
+loss, before that step changes the weights; the checkpoint of the last finished epoch is
+kept.
 """
 from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import math
 import os
 import sys
@@ -36,11 +39,14 @@ from ..tensor import Tensor
 
 __all__ = ["TrainConfig", "Trainer", "EvalResult", "NonFiniteLossError", "CheckpointError",
            "Progress", "build_trainer", "resume_trainer", "load_checkpoint", "load_dataset",
-           "build_model", "evaluate", "MODELS", "DATASETS", "OPTIMIZERS", "SCHEDULES",
-           "CHECKPOINT", "METRICS"]
+           "split_validation", "build_model", "evaluate", "read_metrics", "read_steps",
+           "MODELS", "DATASETS", "OPTIMIZERS", "SCHEDULES", "CHECKPOINT", "BEST", "METRICS",
+           "STEPS"]
 
 CHECKPOINT = "checkpoint.npz"
+BEST = "best.npz"
 METRICS = "metrics.csv"
+STEPS = "steps.csv"
 _FORMAT = "tensorgrad-run-1"
 
 
@@ -49,19 +55,21 @@ class _DatasetSpec(NamedTuple):
     mean: tuple
     std: tuple
     augment: bool   # random crop (padding 4) and horizontal flip while training
+    image_shape: tuple
 
 
 DATASETS = {
-    "mnist": _DatasetSpec(MNIST, (0.1307,), (0.3081,), False),
-    "fashion-mnist": _DatasetSpec(FashionMNIST, (0.2860,), (0.3530,), False),
-    "cifar10": _DatasetSpec(CIFAR10, (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616), True),
+    "mnist": _DatasetSpec(MNIST, (0.1307,), (0.3081,), False, (1, 28, 28)),
+    "fashion-mnist": _DatasetSpec(FashionMNIST, (0.2860,), (0.3530,), False, (1, 28, 28)),
+    "cifar10": _DatasetSpec(CIFAR10, (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616), True,
+                            (3, 32, 32)),
 }
 MODELS = {name: getattr(models, name) for name in
           ("lenet5", "mnist_cnn", "cifar_cnn", "mlp", "resnet20", "resnet32", "resnet56",
            "resnet18")}
 OPTIMIZERS = {"adam": (optim.Adam, 1e-3), "adamw": (optim.AdamW, 1e-3),
               "sgd": (optim.SGD, 0.05), "rmsprop": (optim.RMSprop, 1e-3)}  # class, default lr
-SCHEDULES = ("cosine", "step", "none")
+SCHEDULES = ("cosine", "onecycle", "step", "none")
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -80,10 +88,14 @@ class CheckpointError(ValueError):
 @dataclasses.dataclass
 class TrainConfig:
     """Everything that defines a run; saved in its checkpoint. lr=None takes the optimizer's
-    default (Adam/AdamW/RMSprop 1e-3, SGD 0.05). momentum applies to SGD and RMSprop.
-    schedule, stepped after every batch: "cosine" (from lr to 0 over the whole run), "step"
-    (x0.1 after each third of the epochs) or "none". train_size/test_size: use only the
-    first N images."""
+    default (Adam/AdamW/RMSprop 1e-3, SGD 0.05). momentum applies to SGD and RMSprop,
+    nesterov to SGD. schedule, stepped after every batch: "cosine" (from lr to 0 over the
+    whole run), "onecycle" (PyTorch's OneCycleLR with max_lr=lr), "step" (x0.1 after each
+    third of the epochs) or "none". label_smoothing goes to the cross-entropy. augment: random
+    crop (padding 4) and horizontal flip of training images (None: on for CIFAR-10 only).
+    train_size/test_size: use only the first N images. val_split: the fraction of the
+    training set held out (seeded) for validation after every epoch; early_stop: stop after
+    that many epochs without a better validation accuracy (needs val_split)."""
 
     model: str = "lenet5"
     dataset: str = "mnist"
@@ -99,6 +111,11 @@ class TrainConfig:
     train_size: int | None = None
     test_size: int | None = None
     data_root: str | None = None
+    nesterov: bool = False
+    label_smoothing: float = 0.0
+    augment: bool | None = None
+    val_split: float = 0.0
+    early_stop: int | None = None
 
     def __post_init__(self):
         for name, table in (("model", MODELS), ("dataset", DATASETS),
@@ -107,7 +124,7 @@ class TrainConfig:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r} (choose from "
                                  f"{', '.join(table)})")
         for name, low in (("epochs", 1), ("batch_size", 1), ("eval_batch_size", 1),
-                          ("train_size", 1), ("test_size", 1)):
+                          ("train_size", 1), ("test_size", 1), ("early_stop", 1)):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or isinstance(value, bool)
                                       or value < low):
@@ -116,6 +133,15 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        if not (isinstance(self.label_smoothing, (int, float)) and 0 <= self.label_smoothing < 1):
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
+        if not (isinstance(self.val_split, (int, float)) and 0 <= self.val_split < 1):
+            raise ValueError(f"val_split must be a fraction in [0, 1), got {self.val_split!r}")
+        if self.early_stop is not None and not self.val_split:
+            raise ValueError("early_stop needs a validation split (val_split > 0): stopping on "
+                             "the test set would tune on it")
+        if self.nesterov and (self.optimizer != "sgd" or not self.momentum):
+            raise ValueError("nesterov needs the sgd optimizer with momentum > 0")
         if self.lr is None:
             self.lr = OPTIMIZERS[self.optimizer][1]
 
@@ -129,7 +155,25 @@ def load_dataset(config: TrainConfig, train: bool) -> TensorDataset:
     cls = DATASETS[config.dataset].cls
     ds = cls(config.data_root, train=train)
     n = config.train_size if train else config.test_size
-    return ds if n is None else TensorDataset(ds.images[:n], ds.labels[:n], cls.classes)
+    if n is None:
+        return ds
+    cut = TensorDataset(ds.images[:n], ds.labels[:n], cls.classes)
+    cut.source = f"the first {len(cut)} images of {getattr(ds, 'source', cls.__name__)}"
+    return cut
+
+
+def split_validation(train_set: TensorDataset, fraction: float, seed: int) -> tuple:
+    """(train, validation): round(fraction * N) images drawn with a generator seeded by
+    `seed` are held out; both keep the training set's order."""
+    n = len(train_set)
+    held = round(fraction * n)
+    if not 0 < held < n:
+        raise ValueError(f"val_split {fraction} of {n} training images leaves no "
+                         f"{'validation' if held == 0 else 'training'} images")
+    mask = np.zeros(n, bool)
+    mask[np.random.default_rng(seed).permutation(n)[:held]] = True
+    part = lambda m: TensorDataset(train_set.images[m], train_set.labels[m], train_set.classes)
+    return part(~mask), part(mask)
 
 
 def build_model(name: str, image_shape: tuple, num_classes: int):
@@ -148,12 +192,12 @@ def build_model(name: str, image_shape: tuple, num_classes: int):
     return model.train()
 
 
-def _transforms(config: TrainConfig):
+def _transforms(config: TrainConfig, image_size: int):
     spec = DATASETS[config.dataset]
     normalize = transforms.Normalize(spec.mean, spec.std)
-    if not spec.augment:
+    if not (spec.augment if config.augment is None else config.augment):
         return normalize, normalize
-    augment = transforms.Compose([transforms.RandomCrop(32, padding=4),
+    augment = transforms.Compose([transforms.RandomCrop(image_size, padding=4),
                                   transforms.RandomHorizontalFlip(), normalize])
     return augment, normalize
 
@@ -162,6 +206,8 @@ def _scheduler(config: TrainConfig, optimizer, steps_per_epoch: int):
     steps = config.epochs * steps_per_epoch
     if config.schedule == "cosine":
         return optim.CosineAnnealingLR(optimizer, T_max=steps)
+    if config.schedule == "onecycle":
+        return optim.OneCycleLR(optimizer, max_lr=config.lr, total_steps=steps)
     if config.schedule == "step":
         return optim.StepLR(optimizer, step_size=-(-config.epochs // 3) * steps_per_epoch,
                             gamma=0.1)
@@ -173,6 +219,8 @@ def _optimizer(config: TrainConfig, params):
     options = dict(lr=config.lr, weight_decay=config.weight_decay)
     if config.optimizer in ("sgd", "rmsprop"):
         options["momentum"] = config.momentum
+    if config.nesterov:
+        options["nesterov"] = True
     return cls(params, **options)
 
 
@@ -213,19 +261,21 @@ def evaluate(model, loader, loss_fn=F.cross_entropy) -> EvalResult:
 
 class Progress:
     """A one-line progress bar on `stream` (stderr) redrawn with carriage returns on a
-    terminal at most 10 times a second; elsewhere (a log file) a plain line every 10%."""
+    terminal at most 10 times a second; elsewhere (a log file) a plain line every 10%. It
+    shows the running mean loss and accuracy, the speed, the time elapsed and the ETA."""
 
     def __init__(self, total: int, desc: str, stream=None):
         self.total, self.desc, self.stream = total, desc, stream or sys.stderr
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.done = self.images = 0
+        self.done = self.images = self.correct = 0
         self.loss_sum = 0.0
         self.start = self.last_draw = time.perf_counter()
 
-    def update(self, images: int, loss: float) -> None:
+    def update(self, images: int, loss: float, correct: int | None = None) -> None:
         self.done += 1
         self.images += images
         self.loss_sum += loss * images
+        self.correct = None if correct is None or self.correct is None else self.correct + correct
         now = time.perf_counter()
         if self.tty:
             if now - self.last_draw >= 0.1 or self.done == self.total:
@@ -242,14 +292,24 @@ class Progress:
             self.stream.flush()
 
     def _line(self, now: float, bar: bool) -> str:
-        rate = self.images / max(now - self.start, 1e-9)
+        elapsed = now - self.start
+        rate = self.images / max(elapsed, 1e-9)
+        eta = elapsed / self.done * (self.total - self.done)
         width = len(str(self.total))
+        accuracy = "" if self.correct is None else f"acc {100 * self.correct / self.images:.2f}%  "
         text = f"{self.done:>{width}}/{self.total}  loss {self.loss_sum / self.images:.4f}  " \
-               f"{rate:,.0f} img/s"
+               f"{accuracy}{rate:,.0f} img/s  {_clock(elapsed)} elapsed, ETA {_clock(eta)}"
         if bar:
             filled = 30 * self.done // self.total
             text = f"[{'=' * filled}{'.' * (30 - filled)}] " + text
         return f"{self.desc} {text}"
+
+
+def _clock(seconds: float) -> str:
+    """Seconds as m:ss, or h:mm:ss from an hour on."""
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 # ---------------------------------------------------------------------------- the trainer
@@ -263,30 +323,49 @@ class Trainer:
     `config` (a TrainConfig) is saved in the checkpoint so the run can be rebuilt;
     `loss_fn(logits, target, reduction=...)` defaults to cross-entropy; `log` receives the
     per-epoch lines; `progress` is the stream for the progress bar (True: stderr; None or
-    False: no bar).
+    False: no bar). With a `val_loader` the model is also evaluated on it after every epoch,
+    the best epoch by validation accuracy is kept in best.npz, and `early_stop` (epochs)
+    ends the run when the validation accuracy stops improving.
     """
 
     def __init__(self, model, optimizer, train_loader, test_loader, epochs: int,
                  scheduler=None, out=None, config: TrainConfig | None = None,
-                 loss_fn=F.cross_entropy, log=print, progress=True):
+                 loss_fn=F.cross_entropy, log=print, progress=True, val_loader=None,
+                 early_stop: int | None = None):
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         self.train_loader, self.test_loader = train_loader, test_loader
+        self.val_loader, self.early_stop = val_loader, early_stop
         self.epochs, self.config, self.loss_fn = epochs, config, loss_fn
         self.out = None if out is None else Path(out)
         self.log, self.progress = log, progress
         self.epoch = 0        # finished epochs
         self.history = []     # one metrics row (dict) per finished epoch
+        self.steps = []       # (epoch, step, loss, lr) of every finished step
 
     def fit(self, until: int | None = None) -> list[dict]:
-        """Train until `until` epochs (default: all `epochs`) are finished; return the
-        metrics rows of every finished epoch."""
+        """Train until `until` epochs (default: all `epochs`) are finished, or until early
+        stopping; return the metrics rows of every finished epoch."""
         until = self.epochs if until is None else min(until, self.epochs)
-        while self.epoch < until:
+        while self.epoch < until and not self.stopped_early():
             self.history.append(self.train_epoch())
             self.log(_epoch_line(self.history[-1], self.epochs))
             if self.out is not None:
                 self.save_checkpoint()
+        if self.stopped_early():
+            self.log(f"early stop: no better validation accuracy for {self.early_stop} epochs "
+                     f"(best {100 * self.best_row()['val_acc']:.2f}% at epoch "
+                     f"{self.best_row()['epoch']})")
         return self.history
+
+    def best_row(self) -> dict | None:
+        """The metrics row of the epoch with the best validation accuracy (the first of
+        equals), or None without validation."""
+        rows = [r for r in self.history if r.get("val_acc") is not None]
+        return max(rows, key=lambda r: r["val_acc"]) if rows else None
+
+    def stopped_early(self) -> bool:
+        best = self.best_row()
+        return bool(self.early_stop and best and self.epoch - best["epoch"] >= self.early_stop)
 
     def train_epoch(self) -> dict:
         """One pass over the training data, then an evaluation; returns the metrics row."""
@@ -298,22 +377,31 @@ class Trainer:
         self.model.train()
         loss_sum, correct, count = 0.0, 0, 0
         start = time.perf_counter()
+        steps = []
         try:
             for step, (x, y) in enumerate(self.train_loader, 1):
+                step_lr = self.optimizer.param_groups[0]["lr"]
                 loss, right = self._step(x, y, epoch, step)
+                steps.append((epoch, step, loss, step_lr))
                 loss_sum += loss * len(y.data)
                 correct += right
                 count += len(y.data)
                 if bar is not None:
-                    bar.update(len(y.data), loss)
+                    bar.update(len(y.data), loss, right)
         finally:
             if bar is not None:
                 bar.close()
         seconds = time.perf_counter() - start
+        val = None if self.val_loader is None else evaluate(self.model, self.val_loader,
+                                                            self.loss_fn)
         test = evaluate(self.model, self.test_loader, self.loss_fn)
         self.epoch = epoch
+        self.steps += steps
         return {"epoch": epoch, "lr": lr, "train_loss": loss_sum / count,
-                "train_acc": correct / count, "test_loss": test.loss, "test_acc": test.accuracy,
+                "train_acc": correct / count,
+                "val_loss": None if val is None else val.loss,
+                "val_acc": None if val is None else val.accuracy,
+                "test_loss": test.loss, "test_acc": test.accuracy,
                 "epoch_time_s": seconds, "images_per_s": count / seconds}
 
     def _step(self, x, y, epoch: int, step: int) -> tuple[float, int]:
@@ -339,7 +427,8 @@ class Trainer:
                 "epoch": self.epoch, "history": self.history,
                 "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
-                "train_loader": self.train_loader.state_dict(), "rng": get_rng_state()}
+                "train_loader": self.train_loader.state_dict(), "rng": get_rng_state(),
+                "steps": np.array(self.steps, dtype=np.float64).reshape(-1, 4)}
 
     def load_state_dict(self, state: dict) -> None:
         """Restore a state from `state_dict` (e.g. a loaded checkpoint)."""
@@ -350,34 +439,50 @@ class Trainer:
         self.train_loader.load_state_dict(state["train_loader"])
         set_rng_state(state["rng"])
         self.epoch, self.history = state["epoch"], list(state["history"])
+        self.steps = [(int(e), int(s), float(loss), float(lr))
+                      for e, s, loss, lr in np.asarray(state.get("steps", np.zeros((0, 4))))]
 
     def save_checkpoint(self) -> None:
-        """Write checkpoint.npz and metrics.csv into `out`, each atomically."""
+        """Write checkpoint.npz, metrics.csv and steps.csv into `out`, each atomically, and
+        best.npz when this epoch has the best validation accuracy so far."""
         self.out.mkdir(parents=True, exist_ok=True)
-        save(self.state_dict(), self.out / CHECKPOINT)
+        state = self.state_dict()
+        save(state, self.out / CHECKPOINT)
+        if self.best_row() is not None and self.best_row()["epoch"] == self.epoch:
+            save(state, self.out / BEST)
         write_metrics(self.history, self.out / METRICS)
+        write_rows(self.out / STEPS, _STEP_FIELDS, [dict(zip(_STEP_FIELDS, s)) for s in self.steps])
 
 
 def _epoch_line(row: dict, epochs: int) -> str:
+    val = "" if row.get("val_acc") is None else \
+        f"val loss {row['val_loss']:.4f}  val acc {100 * row['val_acc']:.2f}%  "
     return (f"epoch {row['epoch']}/{epochs}  train loss {row['train_loss']:.4f}  "
-            f"train acc {100 * row['train_acc']:.2f}%  test loss {row['test_loss']:.4f}  "
+            f"train acc {100 * row['train_acc']:.2f}%  {val}test loss {row['test_loss']:.4f}  "
             f"test acc {100 * row['test_acc']:.2f}%  lr {row['lr']:.3g}  "
             f"{row['epoch_time_s']:.1f}s ({row['images_per_s']:,.0f} img/s)")
 
 
-_FIELDS = ("epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "epoch_time_s",
-           "images_per_s")
+_FIELDS = ("epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss",
+           "test_acc", "epoch_time_s", "images_per_s")
+_STEP_FIELDS = ("epoch", "step", "loss", "lr")
 
 
 def write_metrics(rows: list[dict], path) -> None:
-    """Write metrics rows as CSV, atomically (a temporary file replaces path)."""
+    """Write metrics rows as CSV, atomically; a missing value (no validation) is empty."""
+    write_rows(path, _FIELDS, rows)
+
+
+def write_rows(path, fields: tuple, rows: list[dict]) -> None:
+    """Write rows as CSV with the given columns, atomically (a temporary file replaces
+    path); None is written as an empty cell."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".csv")
     try:
         with os.fdopen(fd, "w", newline="") as f:
-            writer = csv.DictWriter(f, _FIELDS)
+            writer = csv.DictWriter(f, fields, extrasaction="ignore")
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
@@ -385,16 +490,27 @@ def write_metrics(rows: list[dict], path) -> None:
 
 
 def read_metrics(path) -> dict[str, np.ndarray]:
-    """Read a metrics.csv: {column: float array}. Raises ValueError naming the file if it is
-    empty or lacks a column."""
+    """Read a metrics.csv: {column: float array}, NaN where a value is missing (val_loss
+    and val_acc without validation, or in files written before they existed). Raises
+    ValueError naming the file if it is empty or lacks a column."""
+    return _read_rows(path, _FIELDS, optional=("val_loss", "val_acc"), what="epochs")
+
+
+def read_steps(path) -> dict[str, np.ndarray]:
+    """Read a steps.csv: {"epoch", "step", "loss", "lr": float arrays}, one entry a step."""
+    return _read_rows(path, _STEP_FIELDS, optional=(), what="steps")
+
+
+def _read_rows(path, fields: tuple, optional: tuple, what: str) -> dict[str, np.ndarray]:
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     if not rows:
-        raise ValueError(f"{path}: no epochs recorded yet")
+        raise ValueError(f"{path}: no {what} recorded yet")
     try:
-        return {field: np.array([float(r[field]) for r in rows]) for field in _FIELDS}
+        return {field: np.array([float(r.get(field) or "nan") if field in optional
+                                 else float(r[field]) for r in rows]) for field in fields}
     except (KeyError, TypeError, ValueError) as e:
-        raise ValueError(f"{path}: not a tensorgrad metrics file ({e})") from None
+        raise ValueError(f"{path}: not a tensorgrad {what} file ({e})") from None
 
 
 # ---------------------------------------------------------------------------- runs from configs
@@ -406,16 +522,27 @@ def build_trainer(config: TrainConfig, out=None, datasets=None, **options) -> Tr
     of loading config.dataset; other options go to `Trainer`."""
     train_set, test_set = (load_dataset(config, True), load_dataset(config, False)) \
         if datasets is None else datasets
+    val_set = None
+    if config.val_split:
+        train_set, val_set = split_validation(train_set, config.val_split, config.seed)
     manual_seed(config.seed)
     num_classes = len(train_set.classes) or int(train_set.labels.max()) + 1
     model = build_model(config.model, train_set.images.shape[1:], num_classes)
     optimizer = _optimizer(config, model.parameters())
-    train_transform, test_transform = _transforms(config)
+    train_transform, test_transform = _transforms(config, train_set.images.shape[-1])
     train_loader = DataLoader(train_set, config.batch_size, shuffle=True, seed=config.seed,
                               transform=train_transform)
     test_loader = DataLoader(test_set, config.eval_batch_size, transform=test_transform)
-    return Trainer(model, optimizer, train_loader, test_loader, config.epochs,
-                   _scheduler(config, optimizer, len(train_loader)), out, config, **options)
+    val_loader = None if val_set is None else DataLoader(val_set, config.eval_batch_size,
+                                                         transform=test_transform)
+    if config.label_smoothing:
+        options.setdefault("loss_fn", functools.partial(F.cross_entropy,
+                                                        label_smoothing=config.label_smoothing))
+    trainer = Trainer(model, optimizer, train_loader, test_loader, config.epochs,
+                      _scheduler(config, optimizer, len(train_loader)), out, config,
+                      val_loader=val_loader, early_stop=config.early_stop, **options)
+    trainer.data_source = getattr(test_set, "source", None) or type(test_set).__name__
+    return trainer
 
 
 def load_checkpoint(path) -> dict:

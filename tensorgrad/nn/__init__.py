@@ -10,10 +10,11 @@ from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, Parameter
 from .normalization import BatchNorm1d, BatchNorm2d
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .summary import summary
 
 __all__ = [
     "Module", "Parameter", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
     "BatchNorm1d", "BatchNorm2d", "Dropout", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Flatten",
     "Identity", "Sequential", "ModuleList", "CrossEntropyLoss", "NLLLoss", "MSELoss",
-    "BCEWithLogitsLoss", "init", "models", "utils",
+    "BCEWithLogitsLoss", "init", "models", "utils", "summary",
 ]
