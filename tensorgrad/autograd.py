@@ -25,6 +25,7 @@ gradients.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 import time
 
@@ -85,13 +86,14 @@ class Context:
     an in-place operation since (PyTorch's rule), instead of computing a wrong gradient.
     """
 
-    __slots__ = ("fn", "inputs", "needs_input_grad", "_saved", "_versions", "_freed",
+    __slots__ = ("fn", "inputs", "needs_input_grad", "seq", "_saved", "_versions", "_freed",
                  "__dict__", "__weakref__")
 
     def __init__(self, fn, inputs, needs_input_grad):
         self.fn = fn
         self.inputs = inputs
         self.needs_input_grad = needs_input_grad
+        self.seq = next(_clock)  # when it was recorded, for `recorded_inputs`
         self._saved = self._versions = ()
         self._freed = False
 
@@ -107,8 +109,8 @@ class Context:
         if self._freed:
             raise RuntimeError(_freed_message(self.fn.__name__))
         for which, counter, version, shape, dtype in self._versions:
-            if counter[0] != version:
-                raise RuntimeError(_modified_message(self.fn.__name__, which, counter[0],
+            if counter.value != version:
+                raise RuntimeError(_modified_message(self.fn.__name__, which, counter.value,
                                                      version, shape, dtype))
         graph = self.__dict__.get("_graph")
         if graph is None:
@@ -121,6 +123,42 @@ class Context:
         self._saved = self._versions = self.inputs = ()
         self.__dict__.clear()
         self._freed = True
+
+
+# Recording order: every Context and every move of a tensor to a new node takes the next tick.
+_clock = itertools.count()
+_last_move = -1            # the tick of the latest `move_to_new_node`, of any tensor
+_move_lock = threading.Lock()
+
+
+def move_to_new_node(t, previous, ctx) -> None:
+    """Make ctx (an in-place op recorded on the tape) the node of tensor t; `previous`, a
+    Tensor holding t's former node, stands for t in the nodes recorded before, which
+    `recorded_inputs` gives back. This is how an in-place op on a tensor in a graph keeps
+    every gradient right."""
+    global _last_move
+    with _move_lock:
+        tick = next(_clock)
+        previous._history = t._history
+        t._history = (tick, previous)
+        t._ctx, t._requires_grad = ctx, True
+        _last_move = tick
+
+
+def recorded_inputs(ctx) -> tuple:
+    """ctx's inputs as they were when ctx was recorded: a tensor changed in place since is
+    replaced by the Tensor that holds its node of that time."""
+    if ctx.seq > _last_move:  # nothing was moved since ctx was recorded
+        return ctx.inputs
+    return tuple(_as_of(t, ctx.seq) for t in ctx.inputs)
+
+
+def _as_of(t, seq: int):
+    history = getattr(t, "_history", None)
+    while history is not None and history[0] > seq:
+        t = history[1]
+        history = t._history
+    return t
 
 
 def _root(array: np.ndarray) -> np.ndarray:
@@ -140,7 +178,7 @@ def _record_versions(ctx: Context, out) -> None:
     for which, t in (*enumerate(ctx.inputs), (-1, out)):
         if isinstance(t, Tensor) and any(_root(t.data) is r for r in roots):
             counter = t._version_counter
-            versions.append((which, counter, counter[0], t.shape, t.dtype))
+            versions.append((which, counter, counter.value, t.shape, t.dtype))
     ctx._versions = tuple(versions)
 
 
@@ -156,6 +194,7 @@ def _shared_counter(out: np.ndarray, inputs):
     root = _root(out)
     for t in inputs:
         if isinstance(t, Tensor) and _root(t.data) is root:
+            t._version_counter.shared = True
             return t._version_counter
     return None
 
@@ -172,7 +211,17 @@ def increment_version(tensor) -> None:
     """Record that tensor's memory was changed in place by a NumPy write into ``tensor.data``
     (tensorgrad's own in-place ops do this themselves), so that backward refuses a graph that
     saved the old values. PyTorch's ``torch.autograd.graph.increment_version``."""
-    tensor._version_counter[0] += 1
+    tensor._version_counter.value += 1
+
+
+class VersionCounter:
+    """How many times a tensor's memory was changed in place; one object is shared by a
+    tensor and its views (`shared` then tells that the memory has several tensors)."""
+
+    __slots__ = ("value", "shared")
+
+    def __init__(self):
+        self.value, self.shared = 0, False
 
 
 def _freed_message(name: str) -> str:
@@ -226,7 +275,12 @@ class Function:
             return Tensor._wrap(out, None, _shared_counter(out, inputs))
         ctx = Context(cls, inputs, tuple(needs))
         out = _forward(cls, ctx, arrays, params)
-        if out.dtype.kind not in "fc":
+        if out.dtype.kind != "f":
+            if out.dtype.kind == "c":
+                raise TypeError(f"{cls.__name__}: a complex result ({out.dtype}, shape "
+                                f"{out.shape}) cannot be recorded for gradients: tensorgrad has "
+                                "no complex autograd (compute it under tg.no_grad(), or keep "
+                                "real and imaginary parts as two float tensors)")
             return Tensor._wrap(out, None, _shared_counter(out, inputs))
         result = Tensor._wrap(out, ctx, _shared_counter(out, inputs))
         if ctx._saved:
@@ -283,12 +337,12 @@ def _recorded_backward(ctx, grad, node) -> tuple:
     wrapped so that differentiating them again raises a clear error."""
     if not ctx.fn.differentiable_backward:
         grads = _as_gradients(ctx, ctx.fn.backward(ctx, grad.data))
-        return tuple(None if g is None else _OnceDifferentiable.apply(grad, *ctx.inputs, value=g, op=ctx.fn)
+        return tuple(None if g is None else _OnceDifferentiable.apply(grad, *recorded_inputs(ctx), value=g, op=ctx.fn)
                      for g in grads)
-    ctx._graph = {id(t.data): t for t in ctx.inputs if isinstance(t, Tensor)}
+    ctx._graph = {id(t.data): t for t in recorded_inputs(ctx) if isinstance(t, Tensor)}
     ctx._graph[id(node.data)] = node
-    if "scalar_output_id" in ctx.__dict__:
-        ctx._graph[ctx.scalar_output_id] = node
+    if "output_id" in ctx.__dict__:
+        ctx._graph[ctx.output_id] = node
     try:
         return _as_gradients(ctx, ctx.fn.backward(ctx, grad))
     finally:
@@ -315,12 +369,13 @@ class _OnceDifferentiable(Function):
 
 def _check_output(fn, ctx, out) -> np.ndarray:
     """forward's result as an ndarray. NumPy gives scalars for 0-d results; the node remembers
-    the scalar's id, since forward may have saved that very object as its output."""
+    the scalar's id (`output_id`), since forward may have saved that very object as its
+    output."""
     if isinstance(out, np.ndarray):
         return out
     if isinstance(out, (np.generic, int, float, bool, complex)):
         if isinstance(ctx, Context):
-            ctx.scalar_output_id = id(out)
+            ctx.output_id = id(out)
         return np.asarray(out)
     raise TypeError(f"{fn.__name__}.forward must return one ndarray, got {type(out).__name__}")
 
@@ -330,7 +385,7 @@ def _topological_order(root) -> list:
     an iterative depth-first search, so graphs of any depth work."""
     order, visited = [], {id(root)}
     _check_alive(root._ctx)
-    stack = [(root, iter(root._ctx.inputs))]
+    stack = [(root, iter(recorded_inputs(root._ctx)))]
     while stack:
         node, parents = stack[-1]
         for parent in parents:
@@ -338,7 +393,7 @@ def _topological_order(root) -> list:
             if ctx is not None and id(parent) not in visited:
                 visited.add(id(parent))
                 _check_alive(ctx)
-                stack.append((parent, iter(ctx.inputs)))
+                stack.append((parent, iter(recorded_inputs(ctx))))
                 break
         else:
             stack.pop()
@@ -405,7 +460,7 @@ def _backward_node(node, grads: dict, retain_graph: bool, create_graph: bool, ca
         if node._retains_grad or (capture is not None and id(node) in capture):
             _accumulate(node, g, capture)
         input_grads = _backward(ctx, g, node, create_graph)
-        for parent, pg, needed in zip(ctx.inputs, input_grads, ctx.needs_input_grad):
+        for parent, pg, needed in zip(recorded_inputs(ctx), input_grads, ctx.needs_input_grad):
             if pg is None or not needed:
                 continue
             if parent._ctx is None:

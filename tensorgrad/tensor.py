@@ -73,6 +73,7 @@ class Tensor:
     __slots__ = ("data", "_grad", "_requires_grad", "_ctx", "_hooks", "_retains_grad",
                  "_version_counter", "__weakref__", "__dict__")
     __array_ufunc__ = None  # make `ndarray + Tensor` call Tensor.__radd__
+    _history = None  # (tick, previous) once an in-place op moved it to a new node (autograd)
 
     def __init__(self, data, requires_grad: bool = False):
         if isinstance(data, np.ndarray):
@@ -81,7 +82,7 @@ class Tensor:
             self.data = np.asarray(data) if isinstance(data, np.generic) else as_array(data)
         self._grad = None
         self._ctx = None
-        self._version_counter = [0]
+        self._version_counter = autograd.VersionCounter()
         self._hooks = None
         self._retains_grad = False
         self._requires_grad = False
@@ -94,7 +95,7 @@ class Tensor:
         view of another tensor's memory shares that tensor's version counter."""
         t = object.__new__(cls)
         t.data, t._grad, t._ctx, t._hooks, t._retains_grad = data, None, ctx, None, False
-        t._version_counter = [0] if version_counter is None else version_counter
+        t._version_counter = autograd.VersionCounter() if version_counter is None else version_counter
         t._requires_grad = ctx is not None
         return t
 
@@ -107,7 +108,12 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        if value and self.data.dtype.kind not in "fc":
+        if value and self.data.dtype.kind == "c":
+            raise TypeError(f"complex tensors cannot require gradients (this one is "
+                            f"{self.data.dtype} with shape {self.shape}): tensorgrad has no "
+                            "complex autograd; keep real and imaginary parts as two float "
+                            "tensors")
+        if value and self.data.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require gradients, this one is "
                             f"{self.data.dtype} with shape {self.shape}")
         if not value and self._ctx is not None:
@@ -155,13 +161,14 @@ class Tensor:
     def _version(self) -> int:
         """How many times this tensor's memory was changed in place through tensorgrad (shared
         with its views; PyTorch's `_version`)."""
-        return self._version_counter[0]
+        return self._version_counter.value
 
     def detach(self) -> "Tensor":
         """A tensor sharing this one's data (and version counter), outside the graph (no
         gradient flows back)."""
         t = Tensor(self.data)
         t._version_counter = self._version_counter
+        self._version_counter.shared = True
         return t
 
     def retain_grad(self) -> None:
@@ -185,7 +192,14 @@ class Tensor:
         for hook in self._hooks:
             result = hook(grad if as_tensor else Tensor(grad))
             if result is not None:
-                grad = result if as_tensor else np.asarray(getattr(result, "data", result))
+                if not isinstance(result, Tensor):
+                    raise TypeError(f"hook {_name(hook)} returned a {type(result).__name__}; a "
+                                    "tensor hook returns a Tensor (the new gradient) or None")
+                if result.shape != self.shape or result.dtype != self.dtype:
+                    raise RuntimeError(f"hook {_name(hook)} returned a {result.dtype} gradient "
+                                       f"of shape {result.shape} for a {self.dtype} tensor of "
+                                       f"shape {self.shape}")
+                grad = result if as_tensor else result.data
         return grad
 
     def backward(self, grad=None, retain_graph: bool | None = None,
@@ -348,31 +362,61 @@ class Tensor:
 
     # ------------------------------------------------------------------ in-place operations
     # Each changes this tensor's memory and bumps its version counter (shared with its views),
-    # so that backward() refuses a graph whose saved arrays were changed since.
+    # so that backward() refuses a graph whose saved arrays were changed since. While
+    # gradients are recorded, an in-place op on a tensor in the graph (or with an operand
+    # that requires grad) is recorded as its out-of-place form, as PyTorch does.
 
-    def _inplace(self, name: str, write, *operands) -> "Tensor":
-        """Change self.data with write(data) and bump the version. Refused while recording
-        when this tensor or an operand requires grad."""
-        if autograd.is_grad_enabled() and (self._requires_grad or any(
-                isinstance(o, Tensor) and o._requires_grad for o in operands)):
-            if self._ctx is None and self._requires_grad:
-                raise RuntimeError(
-                    f"{name}: a leaf tensor that requires grad (shape {self.shape}) is being "
-                    "used in an in-place operation while gradients are recorded; change it "
-                    "under tg.no_grad() (as an optimizer step does), or change a copy")
-            raise RuntimeError(f"{name}: in-place operations on a tensor in a recorded graph "
-                               f"(shape {self.shape}) are not supported; use the out-of-place "
-                               "form")
+    def _inplace(self, name: str, write, recorded, *operands, copy_previous=False) -> "Tensor":
+        """Change self.data with write(data) (a NumPy in-place update) and bump the version.
+        While recording, with this tensor or an operand requiring grad: recorded(previous)
+        computes the new value out of place on the tape from `previous`, a Tensor standing for
+        this tensor's old value (a copy of it when copy_previous, for ops that save it)."""
         if not self.data.flags.writeable:
             raise ValueError(f"{name}: this tensor's memory is read-only (shape {self.shape}): "
                              "a broadcast view from expand(), or an array NumPy marks "
                              "read-only; change a copy")
+        if autograd.is_grad_enabled() and (self._requires_grad or any(
+                isinstance(o, Tensor) and o._requires_grad for o in operands)):
+            return self._inplace_recorded(name, recorded, copy_previous)
         try:
             write(self.data)
         except TypeError as error:  # NumPy refuses e.g. a float result in an int tensor
             raise TypeError(f"{name}: cannot write the result into this {self.dtype} tensor "
                             f"(shape {self.shape}) in place: {error}") from None
-        self._version_counter[0] += 1
+        self._version_counter.value += 1
+        return self
+
+    def _inplace_recorded(self, name: str, recorded, copy_previous: bool) -> "Tensor":
+        """An in-place op on the tape: this tensor moves to the op's node; the nodes recorded
+        before keep seeing its previous value and node (autograd.move_to_new_node)."""
+        if self._ctx is None and self._requires_grad:
+            raise RuntimeError(
+                f"{name}: a leaf tensor that requires grad (shape {self.shape}) is being used "
+                "in an in-place operation while gradients are recorded; change it under "
+                "tg.no_grad() (as an optimizer step does), or change a copy")
+        if self._version_counter.shared:
+            raise RuntimeError(
+                f"{name}: this tensor (shape {self.shape}) shares its memory with another "
+                "tensor (a view from getitem, reshape, permute, expand or detach), and an "
+                "in-place change of shared memory cannot be recorded for gradients; use the "
+                "out-of-place form")
+        if self.dtype.kind != "f":
+            raise TypeError(f"{name}: an operand requires grad but this {self.dtype} tensor "
+                            f"(shape {self.shape}) cannot; use the out-of-place form")
+        # `previous` must hold the old values when an op saves it, and when its node saved its
+        # output apart from self.data (output_id): under create_graph that output is `previous`
+        copy_previous = copy_previous or (self._ctx is not None and "output_id" in self._ctx.__dict__)
+        previous = Tensor._wrap(self.data.copy() if copy_previous else self.data, self._ctx,
+                                None if copy_previous else self._version_counter)
+        new = recorded(previous)
+        if new.dtype != self.dtype:
+            new = new.to(self.dtype)
+        np.copyto(self.data, new.data)
+        self._version_counter.value += 1
+        ctx = new._ctx
+        if "output_id" not in ctx.__dict__:  # an output it saved is new.data, not self.data
+            ctx.output_id = id(new.data)
+        autograd.move_to_new_node(self, previous, ctx)
         return self
 
     def _inplace_operand(self, name: str, other) -> np.ndarray:
@@ -388,29 +432,38 @@ class Tensor:
                                  f"into a tensor of shape {self.shape} in place")
         return array
 
-    def _inplace_ufunc(self, name: str, ufunc, other) -> "Tensor":
+    def _inplace_ufunc(self, name: str, ufunc, other, recorded, copy_previous=False) -> "Tensor":
         array = self._inplace_operand(name, other)
-        return self._inplace(name, lambda d: ufunc(d, array, out=d, casting="same_kind"), other)
+        return self._inplace(name, lambda d: ufunc(d, array, out=d, casting="same_kind"),
+                             recorded, other, copy_previous=copy_previous)
+
+    def _overwrite(self, name: str, write, value) -> "Tensor":
+        """An in-place op whose new value does not depend on the old one: recorded as
+        where(False, old, value), so the old value gets a zero gradient."""
+        return self._inplace(name, write, lambda old: where(np.zeros(self.shape, bool), old, value),
+                             value)
 
     def add_(self, other, alpha=1) -> "Tensor":
         """self += alpha * other, in place; returns self."""
-        return self._inplace_ufunc("add_", np.add, other if alpha == 1 else other * alpha)
+        other = other if alpha == 1 else other * alpha
+        return self._inplace_ufunc("add_", np.add, other, lambda old: old + other)
 
     def sub_(self, other, alpha=1) -> "Tensor":
         """self -= alpha * other, in place; returns self."""
-        return self._inplace_ufunc("sub_", np.subtract, other if alpha == 1 else other * alpha)
+        other = other if alpha == 1 else other * alpha
+        return self._inplace_ufunc("sub_", np.subtract, other, lambda old: old - other)
 
     def mul_(self, other) -> "Tensor":
         """self *= other, in place; returns self."""
-        return self._inplace_ufunc("mul_", np.multiply, other)
+        return self._inplace_ufunc("mul_", np.multiply, other, lambda old: old * other, True)
 
     def div_(self, other) -> "Tensor":
         """self /= other, in place; returns self."""
-        return self._inplace_ufunc("div_", np.true_divide, other)
+        return self._inplace_ufunc("div_", np.true_divide, other, lambda old: old / other, True)
 
     def pow_(self, exponent) -> "Tensor":
         """self **= exponent, in place; returns self."""
-        return self._inplace_ufunc("pow_", np.power, exponent)
+        return self._inplace_ufunc("pow_", np.power, exponent, lambda old: old ** exponent, True)
 
     def clamp_(self, min=None, max=None) -> "Tensor":
         """Clamp to [min, max] in place (either may be None); returns self."""
@@ -419,7 +472,7 @@ class Tensor:
         lo = None if min is None else self._inplace_operand("clamp_", min)
         hi = None if max is None else self._inplace_operand("clamp_", max)
         return self._inplace("clamp_", lambda d: np.clip(d, lo, hi, out=d, casting="same_kind"),
-                             min, max)
+                             lambda old: old.clip(min, max), min, max)
 
     clip_ = clamp_
 
@@ -433,18 +486,19 @@ class Tensor:
 
     def zero_(self) -> "Tensor":
         """Fill with zeros, in place; returns self."""
-        return self._inplace("zero_", lambda d: d.fill(0))
+        return self._overwrite("zero_", lambda d: d.fill(0), Tensor(np.zeros((), self.dtype)))
 
     def fill_(self, value) -> "Tensor":
-        """Fill with one value, in place; returns self."""
-        value = value.item() if isinstance(value, Tensor) else value
-        return self._inplace("fill_", lambda d: d.fill(value))
+        """Fill with one value (a number or a one-element Tensor), in place; returns self."""
+        number = value.item() if isinstance(value, Tensor) else value
+        return self._overwrite("fill_", lambda d: d.fill(number), self._operand(value))
 
     def copy_(self, src) -> "Tensor":
         """Copy src's values into this tensor (broadcast to its shape, cast to its dtype), in
         place; returns self."""
-        array = self._inplace_operand("copy_", src if isinstance(src, Tensor) else np.asarray(src))
-        return self._inplace("copy_", lambda d: np.copyto(d, array, casting="unsafe"), src)
+        src = src if isinstance(src, Tensor) else Tensor(np.asarray(src))
+        array = self._inplace_operand("copy_", src)
+        return self._overwrite("copy_", lambda d: np.copyto(d, array, casting="unsafe"), src)
 
     def masked_fill_(self, mask, value) -> "Tensor":
         """Set the elements where mask (bool, broadcast to this shape) holds to value, in
@@ -452,36 +506,31 @@ class Tensor:
         mask = self._inplace_operand("masked_fill_", mask)
         if mask.dtype != np.bool_:
             raise TypeError(f"masked_fill_: the mask must be bool, got {mask.dtype}")
-        value = self._inplace_operand("masked_fill_", value)
-        return self._inplace("masked_fill_", lambda d: np.copyto(d, value, where=mask), value)
+        array = self._inplace_operand("masked_fill_", value)
+        return self._inplace("masked_fill_", lambda d: np.copyto(d, array, where=mask),
+                             lambda old: where(mask, value, old), value)
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> "Tensor":
         """Fill with samples from N(mean, std ** 2) (the global generator), in place."""
-        return self._inplace("normal_", lambda d: np.copyto(
-            d, random.generator().normal(mean, std, d.shape), casting="unsafe"))
+        samples = random.generator().normal(mean, std, self.shape).astype(self.dtype)
+        return self._overwrite("normal_", lambda d: np.copyto(d, samples), Tensor(samples))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> "Tensor":
         """Fill with samples from U(a, b) (the global generator), in place."""
-        return self._inplace("uniform_", lambda d: np.copyto(
-            d, random.generator().uniform(a, b, d.shape), casting="unsafe"))
-
-    def _inplace_or_new(self, method, other, out_of_place) -> "Tensor":
-        """`x op= y`: in place, except on a tensor in a recorded graph (for now: rebinds)."""
-        if autograd.is_grad_enabled() and self._ctx is not None:
-            return out_of_place(self, other)
-        return method(self, other)
+        samples = random.generator().uniform(a, b, self.shape).astype(self.dtype)
+        return self._overwrite("uniform_", lambda d: np.copyto(d, samples), Tensor(samples))
 
     def __iadd__(self, other):
-        return self._inplace_or_new(Tensor.add_, other, Tensor.__add__)
+        return self.add_(other)
 
     def __isub__(self, other):
-        return self._inplace_or_new(Tensor.sub_, other, Tensor.__sub__)
+        return self.sub_(other)
 
     def __imul__(self, other):
-        return self._inplace_or_new(Tensor.mul_, other, Tensor.__mul__)
+        return self.mul_(other)
 
     def __itruediv__(self, other):
-        return self._inplace_or_new(Tensor.div_, other, Tensor.__truediv__)
+        return self.div_(other)
 
     # comparisons give bool tensors and carry no gradient
     def __lt__(self, other):
@@ -659,18 +708,28 @@ class Tensor:
         return movement.GetItem.apply(self, index=_unwrap_index(index))
 
     def __setitem__(self, index, value) -> None:
+        """x[index] = value, in place (recorded as `SetItem` when gradients are)."""
         index = _unwrap_index(index)
         array = value.data if isinstance(value, Tensor) else value
 
         def write(data):
-            data[index] = array
-        self._inplace("setitem", write, value)
+            try:
+                data[index] = array
+            except IndexError as e:
+                raise IndexError(f"setitem: {e} (tensor of shape {self.shape})") from None
+        self._inplace("setitem", write, lambda old: movement.SetItem.apply(old, value, index=index),
+                      value)
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
 
 autograd.Tensor = Tensor
+
+
+def _name(fn) -> str:
+    """How an error names a user's function: its qualified name, else its repr."""
+    return getattr(fn, "__qualname__", None) or repr(fn)
 
 
 def _shape_args(shape) -> tuple:

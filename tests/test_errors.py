@@ -60,6 +60,18 @@ CASES = [
                    r"operation while gradients are recorded"),
     ("Assigning a gradient that is not a Tensor", "w = tg.ones(3, requires_grad=True)\nw.grad = 0.0",
      TypeError, r"grad: expected a Tensor or None, got float \(for a tensor of shape \(3,\)\)"),
+    ("Assigning a gradient of another shape", "w = tg.ones(3, requires_grad=True)\nw.grad = tg.zeros(4)",
+     ValueError, r"grad: the gradient has shape \(4,\), the tensor has shape \(3,\)"),
+    ("An in-place operand that does not fit the tensor", "tg.ones(3).add_(tg.ones(2, 3))",
+     ValueError, r"add_: an operand of shape \(2, 3\) cannot be written into a tensor of shape \(3,\) in place"),
+    ("An in-place op, while recording, on a tensor whose memory a view shares",
+     "y = tg.ones(2, 3, requires_grad=True) * 2\nrow = y[0]\ny.add_(1)",
+     RuntimeError, r"add_: this tensor \(shape \(2, 3\)\) shares its memory with another tensor"),
+    ("A tensor hook that returns a gradient of another shape",
+     "x = tg.ones(3, requires_grad=True)\nx.register_hook(lambda grad: tg.ones(4))\n(x * 2).sum().backward()",
+     RuntimeError, r"hook <lambda> returned a float32 gradient of shape \(4,\) for a float32 tensor of shape \(3,\)"),
+    ("A complex tensor that requires grad", "tg.tensor(1 + 1j, requires_grad=True)",
+     TypeError, r"complex tensors cannot require gradients \(this one is complex128 with shape \(\)\)"),
     ("A primitive's backward returns a wrong shape",
      "class Bad(tg.Function):\n"
      "    @staticmethod\n    def forward(ctx, x): return x.sum(axis=0)\n"

@@ -211,3 +211,207 @@ def test_assigning_grad_accepts_a_matching_tensor_or_none_only():
     for bad in (0.0, torch.zeros(3, 2), torch.zeros(2, 3, dtype=torch.float64)):
         with pytest.raises((TypeError, RuntimeError)):
             tw.grad = bad
+
+
+# ---------------------------------------------------------------- recorded in-place ops
+
+def _both(program, second_order=False):
+    """Run program(x, w, zeros) with tensorgrad and with PyTorch (float64, x and w require
+    grad); return each one's (loss, x.grad, w.grad)."""
+    results = []
+    for lib in (tg, torch):
+        x, w = (lib.tensor(a, dtype=lib.float64, requires_grad=True) for a in (X, Y))
+        loss = program(x, w, lambda *shape: lib.zeros(*shape, dtype=lib.float64))
+        if second_order:
+            gx, gw = (tg.grad if lib is tg else torch.autograd.grad)(loss, [x, w], create_graph=True)
+            loss = gx.sum() + (gw * gw).sum()
+        loss.backward()
+        results.append([np.asarray(t.detach().numpy() if lib is torch else t.data)
+                        for t in (loss, x.grad, w.grad)])
+    return results
+
+
+def _chain(x, w, zeros):
+    y = x * 2
+    z = y + 1                  # recorded before the in-place ops: must see the old y
+    y.mul_(w)
+    y += 3
+    y.div_(w + 1)
+    y.pow_(2)
+    y.clamp_(1.0, 30.0)
+    y.sub_(x, alpha=0.5)
+    return (z * z).sum() + (y * w).sum()
+
+
+def _into_zeros(x, w, zeros):
+    buf = zeros(3, 4)          # a leaf without grad becomes part of the graph
+    buf.add_(x)
+    buf.mul_(w)
+    buf.add_(buf)              # an operand that is the tensor itself
+    return (buf * buf).sum()
+
+
+def _setitem(x, w, zeros):
+    buf = zeros(5, 4)
+    buf[1] = x[0]
+    buf[2:] = x * w
+    buf[[0, 4], [1, 1]] = w[0, :2]
+    buf[0, 3] = 5.0
+    return (buf * buf).sum()
+
+
+def _overwrites(x, w, zeros):
+    out = x * w
+    out += x                   # a residual connection
+    h = x * 1.5
+    h.masked_fill_(h.data > 2, 0.5)
+    g = x * w
+    g.copy_(w * 3)             # x gets no gradient through g any more
+    k = w * 1.0
+    k.zero_()
+    k.fill_(2.0)
+    return out.relu().sum() + (h * w).sum() + (g * g).sum() + (k * x).sum()
+
+
+@pytest.mark.parametrize("program", [_chain, _into_zeros, _setitem, _overwrites])
+def test_in_place_ops_on_tensors_in_the_graph_are_recorded_as_pytorch_does(program):
+    mine, theirs = _both(program)
+    for a, b in zip(mine, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-10)
+
+
+def _smooth_chain(x, w, zeros):
+    y = x * 1.0
+    z = y + 1                  # recorded before: sees the old y
+    y.mul_(x)
+    y.div_(w)                  # saves its output: reached as the moved node under create_graph
+    y.add_(x, alpha=2)
+    y -= w
+    return (y * y).sum() + (z * z * w).sum()
+
+
+@pytest.mark.parametrize("program", [_smooth_chain, _into_zeros])
+def test_second_derivatives_through_recorded_in_place_ops(program):
+    mine, theirs = _both(program, second_order=True)
+    for a, b in zip(mine, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-9)
+
+
+def test_setitem_with_repeated_indices_gives_the_surviving_write_its_gradient():
+    from tensorgrad.testing import gradcheck
+    w = tg.tensor(Y[0], dtype="float64", requires_grad=True)
+    x = tg.tensor(X, dtype="float64", requires_grad=True)
+
+    def program(x, w):
+        out = x * 1.0
+        out[[0, 0, 2], [1, 1, 3]] = w[:3]      # w[0] is overwritten by w[1]
+        return out * out
+    assert gradcheck(program, x, w)
+    program(x, w).sum().backward()
+    assert w.grad.data[0] == 0.0 and w.grad.data[1] == 2 * Y[0, 1]
+
+
+def test_a_changed_saved_output_raises_where_pytorch_raises():
+    for lib in (tg, torch):
+        x = lib.tensor(X, requires_grad=True)
+        y = x.exp()            # exp saves its output
+        y.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation|"
+                                               "Exp: .*\\(its output, float32 of shape \\(3, 4\\)\\)"):
+            y.sum().backward()
+
+
+def test_in_place_on_a_tensor_sharing_memory_is_refused_while_recording():
+    x = tg.tensor(X, requires_grad=True)
+    y = x * 2
+    row = y[0]                 # a view: y's memory has two tensors now
+    for change in (lambda: y.add_(1), lambda: row.mul_(2)):
+        with pytest.raises(RuntimeError, match=r"_: this tensor \(shape \(.*\)\) shares its memory "
+                                               "with another tensor"):
+            change()
+    with tg.no_grad():
+        row.mul_(2)            # outside recording: allowed and counted
+    assert y._version == row._version == 1
+
+
+def test_an_in_place_op_on_an_int_tensor_with_a_grad_operand_is_refused():
+    with pytest.raises(TypeError, match="add_: an operand requires grad but this int64 tensor"):
+        tg.tensor([1, 2]).add_(tg.ones(2, requires_grad=True))
+
+
+# ---------------------------------------------------------------- hooks, complex, threads
+
+def test_a_hook_returning_a_gradient_of_another_shape_or_dtype_is_an_error_naming_it():
+    def widen(grad):
+        return tg.ones(4)
+
+    x = tg.ones(3, requires_grad=True)
+    x.register_hook(widen)
+    with pytest.raises(RuntimeError, match=r"hook .*widen returned a float32 gradient of shape "
+                                           r"\(4,\) for a float32 tensor of shape \(3,\)"):
+        (x * 2).sum().backward()
+    y = tg.ones(3, requires_grad=True)
+    h = y * 2
+    h.register_hook(lambda grad: grad.double())
+    with pytest.raises(RuntimeError, match=r"hook .*<lambda> returned a float64 gradient of "
+                                           r"shape \(3,\) for a float32 tensor"):
+        h.sum().backward()
+    z = tg.ones(3, requires_grad=True)
+    z.register_hook(lambda grad: grad.data * 2)
+    with pytest.raises(TypeError, match="hook .* returned a ndarray; a tensor hook returns a Tensor"):
+        (z * 2).sum().backward()
+    t = tg.ones(3, requires_grad=True)
+    t.register_hook(lambda grad: grad * 3)    # the right shape and dtype: replaces the gradient
+    (t * 2).sum().backward()
+    np.testing.assert_array_equal(t.grad.data, [6, 6, 6])
+
+
+def test_complex_tensors_are_refused_for_gradients():
+    with pytest.raises(TypeError, match=r"complex tensors cannot require gradients \(this one is "
+                                        r"complex128 with shape \(\)\)"):
+        tg.tensor(1 + 1j, requires_grad=True)    # (z * z).abs() would have a wrong gradient
+    z = tg.tensor(np.array([1 + 1j]))
+    assert (z * z).abs().item() == pytest.approx(2.0)   # without gradients complex works
+    w = tg.ones(1, dtype="float64", requires_grad=True)
+    with pytest.raises(TypeError, match=r"Mul: a complex result \(complex128, shape \(1,\)\) "
+                                        "cannot be recorded for gradients"):
+        z * w
+    with tg.no_grad():
+        assert (z * w).dtype == np.complex128
+
+
+def test_threads_sharing_a_model_backpropagate_concurrently():
+    import sys
+    import threading
+
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3)).to("float64")
+    x = tg.tensor(RNG.standard_normal((5, 6)), dtype="float64")
+    model(x).sum().backward()
+    single = [p.grad.data.copy() for p in model.parameters()]
+    model.zero_grad()
+    errors, threads, rounds = [], 4, 25
+
+    def work():
+        try:
+            for _ in range(rounds):
+                model(x).sum().backward()         # each thread its own graph
+                kept = model(x)                   # and one that is dropped unused
+                del kept
+        except Exception as error:                # noqa: BLE001 - reported below
+            errors.append(error)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        workers = [threading.Thread(target=work) for _ in range(threads)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors, errors
+    for p, g in zip(model.parameters(), single):     # every contribution arrived
+        np.testing.assert_allclose(p.grad.data, threads * rounds * g, rtol=1e-10)
+        assert p.data.flags.writeable

@@ -1,4 +1,4 @@
-"""Movement primitives: reshape, permute, expand, getitem, pad, cat, stack.
+"""Movement primitives: reshape, permute, expand, getitem, setitem, pad, cat, stack.
 
 They move or select elements without arithmetic, so each backward puts the gradient back
 where the elements came from (summing where one element was used several times).
@@ -100,6 +100,45 @@ class GetItem(Function):
         else:
             np.add.at(result, index, grad)
         return result
+
+
+class SetItem(Function):
+    """A copy of x with x[index] = value (NumPy semantics, value broadcast): how
+    ``x[index] = value`` is recorded on the tape. x's gradient is zero where it was
+    overwritten; value's is the gradient at the elements it wrote (with repeated indices only
+    the write that survives, the last one, counts), summed over broadcasting."""
+
+    @staticmethod
+    def forward(ctx, x, value, *, index):
+        out = x.copy()
+        try:
+            out[index] = value
+        except IndexError as e:
+            raise IndexError(f"setitem: {e} (tensor of shape {x.shape})") from None
+        ctx.meta = (index, np.shape(value), getattr(value, "dtype", None))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, value_shape, value_dtype = ctx.meta
+        need_x, need_value = ctx.needs_input_grad
+        grad_x = grad_value = None
+        if need_x:
+            grad_x = grad.copy()
+            grad_x[index] = 0
+        if need_value:
+            if _is_basic(index):
+                written = grad[index]
+            else:  # number the written slots; the survivor of each element takes its gradient
+                slots = np.full(grad.shape, -1, dtype=np.int64)
+                selected = slots[index].shape
+                slots[index] = np.arange(int(np.prod(selected))).reshape(selected)
+                survivors = slots >= 0
+                written = np.zeros(int(np.prod(selected)), grad.dtype)
+                written[slots[survivors]] = grad[survivors]
+                written = written.reshape(selected)
+            grad_value = unbroadcast(written, value_shape, value_dtype)
+        return grad_x, grad_value
 
 
 def normalize_pad_width(pad_width, ndim: int) -> np.ndarray:

@@ -88,6 +88,16 @@ def _getitem(draw):
 
 
 @st.composite
+def _setitem(draw):
+    """x[index] = value with getitem's indices (int arrays may repeat: the last write wins)
+    and a value of the selection's shape or one that broadcasts to it."""
+    (array,), params = draw(_getitem())
+    selected = array[params["index"]].shape
+    value_shape = draw(st.sampled_from([selected, (1,) + selected[1:], selected[-1:], ()]))
+    return (array, draw(arrays(value_shape))), params
+
+
+@st.composite
 def _pad(draw):
     array = draw(arrays(shapes(min_dims=1, max_dims=3)))
     widths = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(array.ndim))
@@ -192,6 +202,7 @@ def register_builtin_ops() -> None:
     register_op(movement.Permute, domain=_permute())
     register_op(movement.Expand, domain=_expand())
     register_op(movement.GetItem, domain=_getitem())
+    register_op(movement.SetItem, domain=_setitem())
     register_op(movement.Pad, domain=_pad())
     register_op(movement.Cat, domain=_cat_or_stack())
     register_op(movement.Stack, domain=_cat_or_stack(stack=True))
