@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+from .autograd import recorded_inputs
 from .tensor import Tensor
 
 
@@ -44,7 +45,7 @@ def to_dot(root: Tensor, params: dict | None = None, name: str = "tape") -> str:
             raise RuntimeError("to_dot: the graph was freed by backward(); call to_dot before "
                                "backward() or use backward(retain_graph=True)")
         lines.append(f'  {node} [shape=box, label="{t._ctx.fn.__name__}\\n{_label(t)}"];')
-        for parent in t._ctx.inputs:
+        for parent in recorded_inputs(t._ctx):  # as recorded, before any later in-place op
             if isinstance(parent, Tensor):
                 lines.append(f"  {node_name(parent)} -> {node};")
                 stack.append(parent)

@@ -321,6 +321,50 @@ def test_a_changed_saved_output_raises_where_pytorch_raises():
             y.sum().backward()
 
 
+def _no_grad(lib, change):
+    with lib.no_grad():
+        change()
+
+
+# (name, program on (lib, x, w) returning the loss, whether PyTorch and tensorgrad raise)
+VERSION_CASES = [
+    ("exp output changed", lambda lib, x, w: (lambda y: (y.add_(1), y.sum())[1])(x.exp()), True),
+    ("sigmoid output changed", lambda lib, x, w: (lambda y: (y.mul_(2), y.sum())[1])(x.sigmoid()), True),
+    ("tanh output clamped", lambda lib, x, w: (lambda y: (y.clamp_(-0.5, 0.5), y.sum())[1])(x.tanh()), True),
+    ("saved weight changed", lambda lib, x, w: (lambda y: (_no_grad(lib, lambda: w.add_(1)), y.sum())[1])(x * w), True),
+    ("saved leaf set by index", lambda lib, x, w: (lambda y: (_no_grad(lib, lambda: x.__setitem__(0, 5.0)), y.sum())[1])(x * x), True),
+    ("saved through a transposed view", lambda lib, x, w: (lambda y: (_no_grad(lib, lambda: w.mul_(2)), y.sum())[1])(x @ w.T), True),
+    ("non-leaf saved by mul, then changed", lambda lib, x, w: (lambda y: (lambda z: (y.add_(1), z.sum())[1])(y * y))(x * 2), True),
+    ("unsaved weight changed", lambda lib, x, w: (lambda y: (_no_grad(lib, lambda: w.add_(1)), y.sum())[1])(x + w), False),
+    ("mul_ by a number", lambda lib, x, w: (lambda y: (y.mul_(3), (y * y).sum())[1])(x * 2), False),
+    ("fresh graph after the change", lambda lib, x, w: (_no_grad(lib, lambda: w.zero_()), (x * w).sum())[1], False),
+]
+
+
+@pytest.mark.parametrize("name, program, raises", VERSION_CASES, ids=[c[0] for c in VERSION_CASES])
+def test_backward_after_an_in_place_change_raises_exactly_where_pytorch_raises(name, program, raises):
+    for lib in (tg, torch):
+        x = lib.tensor(X, requires_grad=True)
+        w = lib.tensor(Y, requires_grad=True)
+        loss = program(lib, x, w)
+        if raises:
+            with pytest.raises(RuntimeError, match="modified by an inplace operation|"
+                                                   "has been modified by an in-place operation"):
+                loss.backward()
+        else:
+            loss.backward()
+
+
+@pytest.mark.parametrize("init", ["uniform_", "normal_", "xavier_uniform_", "xavier_normal_",
+                                  "kaiming_uniform_", "kaiming_normal_", "zeros_", "ones_"])
+def test_every_init_counts_as_an_in_place_change(init):
+    w = tg.ones(3, 4, requires_grad=True)
+    out = (tg.ones(2, 3) @ w).sum()
+    assert getattr(nn.init, init)(w) is w and w._version == 1 and w.requires_grad
+    with pytest.raises(RuntimeError, match="MatMul: one of the arrays it saved"):
+        out.backward()
+
+
 def test_in_place_on_a_tensor_sharing_memory_is_refused_while_recording():
     x = tg.tensor(X, requires_grad=True)
     y = x * 2
