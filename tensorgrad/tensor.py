@@ -53,6 +53,19 @@ def as_array(data, dtype=None) -> np.ndarray:
     return array
 
 
+def _unary_inplace(method: str):
+    """The in-place twin of a unary Tensor method (``x.exp_()`` for ``x.exp()``): the same
+    op, its result written into the tensor (recorded, saving a copy of the old value)."""
+    def inplace(self):
+        return self._inplace(f"{name}", lambda d: np.copyto(d, getattr(Tensor(d), method)().data,
+                                                             casting="same_kind"),
+                             lambda old: getattr(old, method)(), copy_previous=True)
+    name = method.strip("_") + "_"
+    inplace.__name__ = inplace.__qualname__ = name
+    inplace.__doc__ = f"x.{name}() is x.{method.strip('_')}() written into x itself; returns x."
+    return inplace
+
+
 class _HookHandle:
     def __init__(self, hooks: list, fn):
         self._hooks, self._fn = hooks, fn
@@ -519,6 +532,9 @@ class Tensor:
         """Fill with samples from U(a, b) (the global generator), in place."""
         samples = random.generator().uniform(a, b, self.shape).astype(self.dtype)
         return self._overwrite("uniform_", lambda d: np.copyto(d, samples), Tensor(samples))
+
+    neg_, exp_, log_, sqrt_ = (_unary_inplace(m) for m in ("__neg__", "exp", "log", "sqrt"))
+    abs_, relu_, sigmoid_, tanh_ = (_unary_inplace(m) for m in ("abs", "relu", "sigmoid", "tanh"))
 
     def __iadd__(self, other):
         return self.add_(other)
