@@ -28,6 +28,7 @@ import contextlib
 import itertools
 import threading
 import time
+import weakref
 
 import numpy as np
 
@@ -135,12 +136,14 @@ def move_to_new_node(t, previous, ctx) -> None:
     """Make ctx (an in-place op recorded on the tape) the node of tensor t; `previous`, a
     Tensor holding t's former node, stands for t in the nodes recorded before, which
     `recorded_inputs` gives back. This is how an in-place op on a tensor in a graph keeps
-    every gradient right."""
+    every gradient right. The history holds `previous` weakly: ctx (one of its inputs) keeps
+    it alive as long as a graph that needs it, so a long-lived tensor changed in place in a
+    loop does not accumulate them."""
     global _last_move
     with _move_lock:
         tick = next(_clock)
         previous._history = t._history
-        t._history = (tick, previous)
+        t._history = (tick, weakref.ref(previous))
         t._ctx, t._requires_grad = ctx, True
         _last_move = tick
 
@@ -150,13 +153,15 @@ def recorded_inputs(ctx) -> tuple:
     replaced by the Tensor that holds its node of that time."""
     if ctx.seq > _last_move:  # nothing was moved since ctx was recorded
         return ctx.inputs
-    return tuple(_as_of(t, ctx.seq) for t in ctx.inputs)
+    return tuple(_as_of(t, ctx) for t in ctx.inputs)
 
 
-def _as_of(t, seq: int):
+def _as_of(t, ctx):
     history = getattr(t, "_history", None)
-    while history is not None and history[0] > seq:
-        t = history[1]
+    while history is not None and history[0] > ctx.seq:
+        t = history[1]()
+        if t is None:  # the graph through the old value was freed by a backward()
+            raise RuntimeError(_freed_message(ctx.fn.__name__))
         history = t._history
     return t
 
@@ -189,6 +194,7 @@ def _shared_counter(out: np.ndarray, inputs):
     if out.base is None:  # owns its memory: shared only if it is an input's own array
         for t in inputs:
             if isinstance(t, Tensor) and t.data is out:
+                t._version_counter.shared = True
                 return t._version_counter
         return None
     root = _root(out)

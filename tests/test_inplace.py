@@ -472,3 +472,30 @@ def test_threads_sharing_a_model_backpropagate_concurrently():
     for p, g in zip(model.parameters(), single):     # every contribution arrived
         np.testing.assert_allclose(p.grad.data, threads * rounds * g, rtol=1e-10)
         assert p.data.flags.writeable
+
+
+def test_a_tensor_changed_in_place_in_a_loop_keeps_no_old_values_after_backward():
+    import gc
+    import weakref
+
+    w = tg.ones(1000, requires_grad=True)
+    acc = tg.zeros(1000)
+    olds = []
+    for _ in range(5):
+        acc.mul_(w)                          # records a copy of the old value
+        olds.append(weakref.ref(acc._history[1]()))
+        acc.add_(w)
+    acc.sum().backward()
+    np.testing.assert_array_equal(w.grad.data, np.full(1000, 15.0))  # d/dw of 5 (acc*w + w)
+    gc.collect()
+    assert all(ref() is None for ref in olds)
+
+
+def test_an_earlier_consumer_after_the_shared_graph_was_freed_raises_clearly():
+    x = tg.ones(3, requires_grad=True)
+    y = x * 2
+    z = y + 1
+    y.mul_(3)
+    y.sum().backward()                       # frees y's old node, which z needs too
+    with pytest.raises(RuntimeError, match="trying to backward through the graph a second time"):
+        z.sum().backward()
