@@ -406,13 +406,13 @@ class Tensor:
             raise RuntimeError(
                 f"{name}: a leaf tensor that requires grad (shape {self.shape}) is being used "
                 "in an in-place operation while gradients are recorded; change it under "
-                "tg.no_grad() (as an optimizer step does), or change a copy")
+                "tg.no_grad() (as an optimizer step does), or change a clone()")
         if self._version_counter.shared:
             raise RuntimeError(
                 f"{name}: this tensor (shape {self.shape}) shares its memory with another "
                 "tensor (a view from getitem, reshape, permute, expand or detach), and an "
-                "in-place change of shared memory cannot be recorded for gradients; use the "
-                "out-of-place form")
+                "in-place change of shared memory cannot be recorded for gradients; change a "
+                "clone() or use the out-of-place form")
         if self.dtype.kind != "f":
             raise TypeError(f"{name}: an operand requires grad but this {self.dtype} tensor "
                             f"(shape {self.shape}) cannot; use the out-of-place form")
@@ -431,6 +431,11 @@ class Tensor:
             ctx.output_id = id(new.data)
         autograd.move_to_new_node(self, previous, ctx)
         return self
+
+    def clone(self) -> "Tensor":
+        """A copy in memory of its own, on the tape (the gradient passes through unchanged):
+        what to change in place when the original must stay as it is."""
+        return ew.Cast.apply(self, dtype=self.dtype)
 
     def _inplace_operand(self, name: str, other) -> np.ndarray:
         """The other operand of an in-place op as an array that broadcasts to self's shape."""

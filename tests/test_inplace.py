@@ -499,3 +499,14 @@ def test_an_earlier_consumer_after_the_shared_graph_was_freed_raises_clearly():
     y.sum().backward()                       # frees y's old node, which z needs too
     with pytest.raises(RuntimeError, match="trying to backward through the graph a second time"):
         z.sum().backward()
+
+
+def test_clone_is_a_copy_on_the_tape_that_can_be_changed_in_place():
+    w = tg.tensor(X, dtype="float64", requires_grad=True)
+    c = w.clone()
+    assert c.data is not w.data and not np.shares_memory(c.data, w.data) and c.dtype == w.dtype
+    c.mul_(w)                                  # the usual fix for the leaf error
+    c.sum().backward()
+    np.testing.assert_allclose(w.grad.data, 2 * X)
+    np.testing.assert_array_equal(w.data, X)
+    assert tg.tensor([1, 2]).clone().data.tolist() == [1, 2]
