@@ -6,7 +6,7 @@ import numpy as np
 from . import viz
 from .anomaly import detect_anomaly
 from .autograd import Context, Function, enable_grad, grad, is_grad_enabled, no_grad
-from .malloc import tune_malloc
+from .malloc import tune_malloc, tune_malloc_on_import as _tune_malloc_on_import
 from .creation import (arange, eye, from_numpy, full, full_like, ones, ones_like, rand,
                        rand_like, randn, randn_like, tensor, zeros, zeros_like)
 from .profiler import profile
@@ -20,6 +20,10 @@ float64 = np.dtype(np.float64)
 int64 = np.dtype(np.int64)
 
 __version__ = "0.1.0"
+
+# glibc keeps freed blocks for reuse: no page faults per training step (opt out:
+# TENSORGRAD_TUNE_MALLOC=0; see tensorgrad/malloc.py)
+_tune_malloc_on_import()
 
 __all__ = [
     "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "eye", "arange", "rand", "randn",

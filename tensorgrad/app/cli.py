@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 
 from ..autograd import no_grad
-from ..malloc import tune_malloc
 from ..data import ChecksumError, CIFARError, DataLoader, IDXError, TensorDataset
 from ..nn import Conv2d, Sequential, summary
 from .train import (BEST, CHECKPOINT, DATASETS, METRICS, MODELS, OPTIMIZERS, SCHEDULES, STEPS,
@@ -153,7 +152,6 @@ def _checkpoint_args(parser) -> None:
 
 
 def _train(args) -> int:
-    tune_malloc()
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
              if hasattr(args, f.name)}
     out = Path(args.out) if hasattr(args, "out") else None
