@@ -221,3 +221,52 @@ def test_rejects_bad_datasets():
     bad = SimpleNamespace(images=np.zeros((3, 2), np.int32), labels=np.arange(3))
     with pytest.raises(TypeError, match="DataLoader: images must be a uint8 or floating array"):
         DataLoader(bad)
+
+
+class ListSampler:
+    """The simplest sampler: a fixed list of indices (repeats allowed)."""
+    def __init__(self, indices):
+        self.indices = list(indices)
+
+    def __iter__(self):
+        return iter(self.indices)
+
+    def __len__(self):
+        return len(self.indices)
+
+
+@pytest.mark.parametrize("drop_last, sizes", [(False, [3, 3, 1]), (True, [3, 3])])
+def test_sampler_sets_the_order(ds, drop_last, sizes):
+    order = [7, 2, 2, 9, 0, 5, 1]
+    loader = DataLoader(ds, batch_size=3, drop_last=drop_last, sampler=ListSampler(order))
+    batches = epoch(loader)
+    assert len(loader) == len(sizes) and [len(y) for _, y in batches] == sizes
+    got = np.concatenate([y for _, y in batches])
+    np.testing.assert_array_equal(got, ds.labels[order[:len(got)]])
+    np.testing.assert_array_equal(batches[0][0], ds.images[[7, 2, 2]] / np.float32(255))
+
+
+def test_sampler_resumes_mid_epoch(ds):
+    loader = DataLoader(ds, batch_size=2, sampler=ListSampler([4, 3, 8, 1, 0, 6]))
+    it = iter(loader)
+    next(it)
+    state = json.loads(json.dumps(loader.state_dict()))
+    rest = epoch(DataLoader(ds, batch_size=2, sampler=ListSampler([4, 3, 8, 1, 0, 6])))[1:]
+    again = DataLoader(ds, batch_size=2, sampler=ListSampler([4, 3, 8, 1, 0, 6]))
+    again.load_state_dict(state)
+    assert [y.tolist() for _, y in epoch(again)] == [y.tolist() for _, y in rest]
+
+
+def test_sampler_errors(ds):
+    with pytest.raises(ValueError, match="DataLoader: sampler and shuffle=True exclude each other"):
+        DataLoader(ds, batch_size=2, shuffle=True, sampler=ListSampler([0]))
+    with pytest.raises(IndexError, match=f"DataLoader: the sampler gave index -1 for a dataset "
+                                         f"of {N} samples"):
+        epoch(DataLoader(ds, batch_size=2, sampler=ListSampler([0, -1])))
+    with pytest.raises(IndexError, match=f"the sampler gave index {N} for"):
+        epoch(DataLoader(ds, batch_size=2, sampler=ListSampler([N])))
+    class Short(ListSampler):
+        def __len__(self):
+            return 3
+    with pytest.raises(ValueError, match="DataLoader: the sampler gave 2 indices but its len"):
+        epoch(DataLoader(ds, batch_size=2, sampler=Short([0, 1])))

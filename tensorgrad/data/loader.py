@@ -23,35 +23,56 @@ class DataLoader:
     random transforms' generators and how many batches of the current epoch were taken, so
     a loader given it by `load_state_dict` continues bit-for-bit: mid-epoch, its next
     `iter()` replays the same permutation from the next batch.
+
+    sampler: an iterable of sample indices with a length (e.g. `DistributedSampler`), read
+    once per epoch into one index array; it fixes the order, so it excludes shuffle=True.
     """
 
     def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False,
-                 drop_last: bool = False, seed=None, transform=None):
+                 drop_last: bool = False, seed=None, transform=None, sampler=None):
         if not (hasattr(dataset, "images") and hasattr(dataset, "labels")):
             raise TypeError(f"DataLoader: the dataset must have `images` and `labels` arrays "
                             f"(e.g. TensorDataset(images, labels)), got {type(dataset).__name__}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
                 or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler and shuffle=True exclude each other (the "
+                             "sampler fixes the order; shuffle in the sampler)")
         self.dataset = dataset
         self.images, self.labels = check_arrays(dataset.images, dataset.labels, "DataLoader")
         self.batch_size, self.shuffle, self.drop_last = int(batch_size), shuffle, drop_last
-        self.transform = transform
+        self.transform, self.sampler = transform, sampler
         self.generator = new_generator(seed) if shuffle else None
         self._epoch = None   # [generator state before this epoch's draw, batches taken]
         self._resume = 0     # batches to skip in the next epoch (set by load_state_dict)
 
     def __len__(self) -> int:
         """The number of batches in one epoch."""
-        n = len(self.labels)
+        n = len(self.labels) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def __iter__(self):
         start, self._resume = self._resume, 0
         self._epoch = epoch = [self._rng_state(), start]
         n = len(self.labels)
-        order = self.generator.permutation(n) if self.shuffle else np.arange(n)
+        if self.sampler is not None:
+            order = self._sampled_order()
+        else:
+            order = self.generator.permutation(n) if self.shuffle else np.arange(n)
         return self._batches(order, epoch)
+
+    def _sampled_order(self) -> np.ndarray:
+        order = np.fromiter(self.sampler, dtype=np.int64)
+        n = len(self.labels)
+        if len(order) != len(self.sampler):
+            raise ValueError(f"DataLoader: the sampler gave {len(order)} indices but its "
+                             f"len() is {len(self.sampler)}")
+        if len(order) and (order.min() < 0 or order.max() >= n):
+            bad = order[(order < 0) | (order >= n)][0]
+            raise IndexError(f"DataLoader: the sampler gave index {bad} for a dataset of "
+                             f"{n} samples")
+        return order
 
     def _batches(self, order: np.ndarray, epoch: list):
         size = self.batch_size
