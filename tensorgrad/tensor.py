@@ -736,8 +736,8 @@ class Tensor:
         def write(data):
             try:
                 data[index] = array
-            except IndexError as e:
-                raise IndexError(f"setitem: {e} (tensor of shape {self.shape})") from None
+            except (IndexError, ValueError) as e:
+                raise type(e)(f"setitem: {e} (tensor of shape {self.shape})") from None
         self._inplace("setitem", write, lambda old: movement.SetItem.apply(old, value, index=index),
                       value)
 

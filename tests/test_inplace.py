@@ -90,6 +90,10 @@ def test_in_place_ops_keep_the_dtype_and_refuse_what_does_not_fit():
         x.clamp_()
     with pytest.raises(TypeError, match="masked_fill_: the mask must be bool"):
         x.masked_fill_(tg.tensor([1, 0, 1]), 0.0)
+    with pytest.raises(ValueError, match=r"setitem: could not broadcast .* \(tensor of shape \(3,\)\)"):
+        x[:2] = tg.ones(3)
+    with pytest.raises(IndexError, match=r"setitem: index 3 is out of bounds .* \(tensor of shape \(3,\)\)"):
+        x[3] = 1.0
     assert x._version == 1                               # refused ops change nothing
 
 
