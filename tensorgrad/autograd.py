@@ -33,7 +33,7 @@ import weakref
 import numpy as np
 
 __all__ = ["Function", "Context", "no_grad", "enable_grad", "is_grad_enabled", "backward", "grad",
-           "increment_version"]
+           "increment_version", "queue_callback"]
 
 
 class _GradMode(threading.local):
@@ -446,13 +446,33 @@ def backward(root, grad, retain_graph: bool = False, create_graph: bool = False,
     are stored there instead, and no `.grad` is touched (this is `tg.grad`)."""
     if create_graph:
         grad = Tensor(grad)
-    if root._ctx is None:
-        _accumulate(root, grad, capture)
-        return
-    grads = {id(root): grad}
-    with enable_grad() if create_graph else no_grad():
-        for node in _topological_order(root):
-            _backward_node(node, grads, retain_graph, create_graph, capture)
+    outer, _pass.callbacks = getattr(_pass, "callbacks", None), []
+    try:
+        if root._ctx is None:
+            _accumulate(root, grad, capture)
+        else:
+            grads = {id(root): grad}
+            with enable_grad() if create_graph else no_grad():
+                for node in _topological_order(root):
+                    _backward_node(node, grads, retain_graph, create_graph, capture)
+    finally:
+        callbacks, _pass.callbacks = _pass.callbacks, outer
+    for fn in callbacks:
+        fn()
+
+
+_pass = threading.local()   # .callbacks: the functions queued by the backward pass running
+
+
+def queue_callback(fn) -> None:
+    """Call fn() once the backward pass now running (in this thread) has accumulated every
+    gradient: from a tensor hook, this runs code after backward, e.g. the gradient averaging
+    of DistributedDataParallel. PyTorch's engine `queue_callback`."""
+    callbacks = getattr(_pass, "callbacks", None)
+    if callbacks is None:
+        raise RuntimeError("queue_callback: no backward pass is running (call it from a "
+                           "tensor hook)")
+    callbacks.append(fn)
 
 
 def _backward_node(node, grads: dict, retain_graph: bool, create_graph: bool, capture) -> None:

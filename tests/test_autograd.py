@@ -197,6 +197,21 @@ def test_hooks_and_retain_grad():
     assert not h._hooks
 
 
+def test_queue_callback_runs_after_every_gradient_is_accumulated():
+    from tensorgrad.autograd import queue_callback
+    w, b = tg64([1.0, 2.0]), tg64([3.0])
+    seen = []
+    w.register_hook(lambda g: queue_callback(lambda: seen.append((w.grad.data.copy(),
+                                                                  b.grad.data.copy()))))
+    ((w * w).sum() * b + w.sum() + b).backward()     # w gets three contributions, b later
+    assert len(seen) == 3                             # one callback queued per hook call
+    for w_grad, b_grad in seen:                       # each ran after the whole pass
+        np.testing.assert_allclose(w_grad, 2 * w.data * 3 + 1)
+        np.testing.assert_allclose(b_grad, [6.0])
+    with pytest.raises(RuntimeError, match="queue_callback: no backward pass is running"):
+        queue_callback(lambda: None)
+
+
 def test_float32_stays_float32_through_a_composite_forward_and_backward():
     x = tg.randn(4, 5, requires_grad=True)
     w = tg.randn(5, 3, requires_grad=True)
