@@ -421,6 +421,7 @@ class Tensor:
         copy_previous = copy_previous or (self._ctx is not None and "output_id" in self._ctx.__dict__)
         previous = Tensor._wrap(self.data.copy() if copy_previous else self.data, self._ctx,
                                 None if copy_previous else self._version_counter)
+        previous._hooks, self._hooks = self._hooks, None  # as PyTorch: hooks so far see the old value
         new = recorded(previous)
         if new.dtype != self.dtype:
             new = new.to(self.dtype)

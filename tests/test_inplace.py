@@ -514,3 +514,18 @@ def test_clone_is_a_copy_on_the_tape_that_can_be_changed_in_place():
     np.testing.assert_allclose(w.grad.data, 2 * X)
     np.testing.assert_array_equal(w.data, X)
     assert tg.tensor([1, 2]).clone().data.tolist() == [1, 2]
+
+
+def test_hooks_registered_before_an_in_place_op_see_the_old_value_as_in_pytorch():
+    seen = {}
+    for lib in (tg, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        y.register_hook(lambda g, lib=lib: seen.__setitem__((lib, "before"), g.numpy().copy()))
+        y.mul_(3)
+        y.register_hook(lambda g, lib=lib: seen.__setitem__((lib, "after"), g.numpy().copy()))
+        y.retain_grad()
+        (y * y).sum().backward()
+        seen[lib, "grad"] = y.grad.numpy().copy()
+    for key in ("before", "after", "grad"):
+        np.testing.assert_array_equal(seen[tg, key], seen[torch, key])
