@@ -168,22 +168,30 @@ def _as_of(t, ctx):
 
 def _root(array: np.ndarray) -> np.ndarray:
     """The array that owns the memory `array` views (array itself if it owns it)."""
-    while isinstance(array.base, np.ndarray):
-        array = array.base
+    base = array.base
+    while isinstance(base, np.ndarray):
+        array, base = base, base.base
     return array
 
 
 def _record_versions(ctx: Context, out) -> None:
     """Remember the version of each input, and of the output, whose memory a saved array
-    shares, so that `saved_tensors` can tell when an in-place op changed it."""
-    roots = [_root(a) for a in ctx._saved if isinstance(a, np.ndarray)]
+    shares, so that `saved_tensors` can tell when an in-place op changed it. (Runs for every
+    recorded op that saves arrays: memory is compared by the id of the array owning it, with
+    no call for an array that owns its memory.)"""
+    roots = set()
+    for a in ctx._saved:
+        if isinstance(a, np.ndarray):
+            roots.add(id(a) if a.base is None else id(_root(a)))
     if not roots:
         return
     versions = []
     for which, t in (*enumerate(ctx.inputs), (-1, out)):
-        if isinstance(t, Tensor) and any(_root(t.data) is r for r in roots):
-            counter = t._version_counter
-            versions.append((which, counter, counter.value, t.shape, t.dtype))
+        if isinstance(t, Tensor):
+            data = t.data
+            if (id(data) if data.base is None else id(_root(data))) in roots:
+                counter = t._version_counter
+                versions.append((which, counter, counter.value, data.shape, data.dtype))
     ctx._versions = tuple(versions)
 
 
