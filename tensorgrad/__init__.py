@@ -12,7 +12,7 @@ from .creation import (arange, eye, from_numpy, full, full_like, ones, ones_like
 from .profiler import profile
 from .random import get_rng_state, manual_seed, set_rng_state
 from .tensor import Tensor, cat, get_default_dtype, set_default_dtype, stack, where
-from . import functional, nn, optim  # noqa: E402  (they build on the names above)
+from . import functional, nn, optim, utils  # noqa: E402  (they build on the names above)
 from .serialization import load, save
 
 float32 = np.dtype(np.float32)

@@ -212,9 +212,9 @@ def test_rejects_bad_batch_size(ds, batch_size):
 
 
 def test_rejects_bad_datasets():
-    with pytest.raises(TypeError, match="DataLoader: the dataset must have `images` and "
-                                        "`labels` arrays .* got list"):
-        DataLoader([(1, 2)], batch_size=1)
+    with pytest.raises(TypeError, match="DataLoader: the dataset must be map-style .* or have "
+                                        "`images` and `labels` arrays, got int"):
+        DataLoader(42, batch_size=1)
     bad = SimpleNamespace(images=np.zeros((3, 2), np.uint8), labels=np.arange(4))
     with pytest.raises(ValueError, match=re.escape("DataLoader: 3 images but 4 labels")):
         DataLoader(bad)

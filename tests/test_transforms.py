@@ -52,25 +52,27 @@ def test_normalize_rejects_channel_mismatch():
 @pytest.mark.parametrize("transform", [Normalize(0, 1), RandomCrop(2), RandomHorizontalFlip()],
                          ids=["Normalize", "RandomCrop", "RandomHorizontalFlip"])
 @pytest.mark.parametrize("x, kind", [
-    (np.zeros((2, 5, 5), np.float32), "float32 (2, 5, 5)"),
+    (np.zeros((5, 5), np.float32), "float32 (5, 5)"),
     (np.zeros((2, 1, 5, 5), np.uint8), "uint8 (2, 1, 5, 5)"),
     ([[[[0.0]]]], "list"),
 ])
-def test_transforms_reject_non_batches(transform, x, kind):
+def test_transforms_reject_non_images(transform, x, kind):
     name = type(transform).__name__
-    with pytest.raises(TypeError, match=re.escape(
-            f"{name}: expected a floating ndarray batch (N, C, H, W), got {kind}")):
+    with pytest.raises(TypeError, match=re.escape(f"{name}: expected an image: ")) as info:
         transform(x)
+    assert str(info.value).endswith(f"a floating (C, H, W) Tensor or array, or a floating "
+                                    f"batch (N, C, H, W); got {kind}")
 
 
 # ------------------------------------------------------------------ RandomCrop
 
-@pytest.mark.parametrize("size, padding", [((4, 6), (1, 2)), (3, 0), ((7, 11), (1, 2)), (5, 1)])
+@pytest.mark.parametrize("size, padding", [((4, 6), (1, 2)), (3, (0, 0)), ((9, 9), (1, 2)),
+                                           (5, (1, 1))])
 def test_random_crop_is_a_slice_of_the_padded_image(size, padding):
     x = batch()
     crop = RandomCrop(size, padding, seed=0)
     out = crop(x)
-    (ch, cw), (ph, pw) = crop.size, crop.padding
+    (ch, cw), (pw, ph) = crop.size, crop.padding  # torchvision's order: left/right, top/bottom
     assert out.shape == (6, 2, ch, cw) and out.dtype == np.float32
     padded = np.zeros((6, 2, 5 + 2 * ph, 7 + 2 * pw), np.float32)
     padded[:, :, ph:ph + 5, pw:pw + 7] = x
@@ -87,7 +89,7 @@ def test_random_crop_offsets_are_independent_and_uniform():
     n, h, w = 3000, 3, 5
     x = np.zeros((n, 1, h, w), np.float32)
     x[:, 0, 1, 2] = 1.0  # with padding (1, 2) and a (3, 5) crop it stays inside every crop
-    out = RandomCrop((h, w), padding=(1, 2), seed=1)(x)
+    out = RandomCrop((h, w), padding=(2, 1), seed=1)(x)  # left/right 2, top/bottom 1
     samples, positions = np.nonzero(out.reshape(n, h * w) == 1.0)
     np.testing.assert_array_equal(samples, np.arange(n))
     counts = np.bincount(positions, minlength=h * w)
@@ -109,8 +111,9 @@ def test_random_crop_seed_and_state():
     (0, 0, "size must be an int >= 1 or a pair of them, got 0"),
     ((3, 2, 1), 0, "size must be an int >= 1 or a pair of them, got (3, 2, 1)"),
     (3.0, 0, "got 3.0"),
-    (3, -1, "padding must be an int >= 0 or a pair of them, got -1"),
-    (3, (1,), "padding must be an int >= 0 or a pair of them, got (1,)"),
+    (3, -1, "padding must be an int >= 0, or 2 of them (left/right, top/bottom) or 4 (left, "
+            "top, right, bottom) as in torchvision, got -1"),
+    (3, (1, 2, 3), "as in torchvision, got (1, 2, 3)"),
 ])
 def test_random_crop_rejects_bad_parameters(size, padding, message):
     with pytest.raises(ValueError, match=re.escape(message)) as info:
@@ -121,7 +124,7 @@ def test_random_crop_rejects_bad_parameters(size, padding, message):
 def test_random_crop_larger_than_padded_image():
     with pytest.raises(ValueError, match=re.escape(
             "RandomCrop: crop size (8, 7) is larger than the padded image (7, 9) "
-            "(input (6, 2, 5, 7), padding (1, 1))")):
+            "(input (6, 2, 5, 7), padding 1)")):
         RandomCrop((8, 7), 1)(batch())
 
 

@@ -157,7 +157,7 @@ def load_dataset(config: TrainConfig, train: bool) -> TensorDataset:
     n = config.train_size if train else config.test_size
     if n is None:
         return ds
-    cut = TensorDataset(ds.images[:n], ds.labels[:n], cls.classes)
+    cut = TensorDataset(ds.images[:n], ds.labels[:n], classes=cls.classes)
     cut.source = f"the first {len(cut)} images of {getattr(ds, 'source', cls.__name__)}"
     return cut
 
@@ -172,7 +172,8 @@ def split_validation(train_set: TensorDataset, fraction: float, seed: int) -> tu
                          f"{'validation' if held == 0 else 'training'} images")
     mask = np.zeros(n, bool)
     mask[np.random.default_rng(seed).permutation(n)[:held]] = True
-    part = lambda m: TensorDataset(train_set.images[m], train_set.labels[m], train_set.classes)
+    part = lambda m: TensorDataset(train_set.images[m], train_set.labels[m],
+                                   classes=train_set.classes)
     return part(~mask), part(mask)
 
 

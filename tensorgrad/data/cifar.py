@@ -56,19 +56,56 @@ def read_cifar_batch(data: bytes, name: str = "batch") -> tuple[np.ndarray, np.n
     if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
         raise CIFARError(f"{name}: expected a dict with b'data' and b'labels', got "
                          f"{type(batch).__name__}")
-    images, labels = batch[b"data"], np.asarray(batch[b"labels"])
+    images, labels = batch[b"data"], batch[b"labels"]
     row = int(np.prod(_SHAPE))
     if not (isinstance(images, np.ndarray) and images.dtype == np.uint8 and images.ndim == 2
             and images.shape[1] == row):
         kind = (f"{images.dtype} {images.shape}" if isinstance(images, np.ndarray)
                 else type(images).__name__)
         raise CIFARError(f"{name}: b'data' must be a uint8 array of shape (N, {row}), got {kind}")
+    try:
+        labels = np.asarray(labels)
+    except (ValueError, TypeError) as e:  # ragged nested lists
+        raise CIFARError(f"{name}: b'labels' must be {len(images)} integers (one per image), "
+                         f"got a {type(labels).__name__} that is not an array ({e})") from None
     if labels.shape != (len(images),) or labels.dtype.kind not in "iu":
         raise CIFARError(f"{name}: b'labels' must be {len(images)} integers (one per image), "
                          f"got {labels.dtype} {labels.shape}")
     if labels.size and not (labels.min() >= 0 and labels.max() <= 9):
         raise CIFARError(f"{name}: labels must be in 0..9, got {labels.min()}..{labels.max()}")
     return images.reshape((-1,) + _SHAPE), labels.astype(np.int64)
+
+
+# The MD5s of the batches extracted from cifar-10-python.tar.gz (torchvision checks the same)
+PYTHON_BATCH_MD5 = {"data_batch_1": "c99cafc152244af753f735de768cd75f",
+                    "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
+                    "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
+                    "data_batch_4": "634d18415352ddfa80567beed471001a",
+                    "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
+                    "test_batch": "40351d587109b95175f43aff81a1287e"}
+
+
+def read_cifar_py_folder(folder, train: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Read the training or test batches extracted from cifar-10-python.tar.gz (the folder
+    cifar-10-batches-py, as torchvision leaves it), each checked against its official MD5
+    (`ChecksumError` when one differs)."""
+    folder = Path(folder)
+    batches = []
+    for name in TRAIN_BATCHES if train else TEST_BATCHES:
+        actual = md5sum(folder / name)
+        if actual != PYTHON_BATCH_MD5[name]:
+            raise ChecksumError(f"{folder / name} has MD5 {actual} but the published batch's "
+                                f"MD5 is {PYTHON_BATCH_MD5[name]}: the file is damaged or a "
+                                "different file")
+        batches.append(read_cifar_batch((folder / name).read_bytes(), str(folder / name)))
+    images, labels = zip(*batches)
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def has_python_batches(folder, train: bool = True) -> bool:
+    """Whether folder holds the extracted python-version batches of the training or test set."""
+    return all((Path(folder) / name).is_file() for name in (TRAIN_BATCHES if train
+                                                             else TEST_BATCHES))
 
 
 def read_cifar_tar(path, train: bool = True) -> tuple[np.ndarray, np.ndarray]:

@@ -74,13 +74,13 @@ def download(remote: Remote, folder) -> Path:
     """Fetch `remote` into folder, trying each mirror in turn. The bytes go to a temporary
     file in the same folder that replaces the target only once its MD5 matches, so a failed
     or interrupted download never leaves a partial file under the real name. Raises OSError
-    listing every mirror's failure."""
+    listing every mirror's failure. Folders are created only once a mirror answers, and
+    removed again if the download then fails, so a failed download creates nothing."""
     folder = Path(folder)
     target = folder / remote.filename
     failures = []
     for url in remote.urls:
         try:
-            folder.mkdir(parents=True, exist_ok=True)
             _fetch_verified(url, target, remote.md5)
             return target
         except (OSError, ValueError, http.client.HTTPException, ChecksumError) as e:
@@ -90,20 +90,33 @@ def download(remote: Remote, folder) -> Path:
 
 def _fetch_verified(url: str, target: Path, md5: str) -> None:
     print(f"downloading {url} to {target}", file=sys.stderr)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        digest = hashlib.md5(usedforsecurity=False)
-        with os.fdopen(fd, "wb") as out, urlopen(url, timeout=60) as response:
-            while chunk := response.read(_CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
-        if digest.hexdigest() != md5:
-            raise ChecksumError(f"downloaded data has MD5 {digest.hexdigest()}, expected {md5}")
-        os.replace(tmp, target)
-        _remember(target)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with urlopen(url, timeout=60) as response:
+        created = _make_folders(target.parent)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        try:
+            digest = hashlib.md5(usedforsecurity=False)
+            with os.fdopen(fd, "wb") as out:
+                while chunk := response.read(_CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+            if digest.hexdigest() != md5:
+                raise ChecksumError(f"downloaded data has MD5 {digest.hexdigest()}, "
+                                    f"expected {md5}")
+            os.replace(tmp, target)
+            _remember(target)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+                for folder in created:  # deepest first; only the ones made here, if empty
+                    if not any(folder.iterdir()):
+                        folder.rmdir()
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Create folder and its missing parents; return the ones created, deepest first."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    folder.mkdir(parents=True, exist_ok=True)
+    return missing
 
 
 def fetch(name: str, folder, remotes, download_missing: bool = True) -> list[Path]:
