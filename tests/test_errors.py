@@ -10,7 +10,7 @@ import tempfile
 import numpy as np
 import pytest
 
-from tensorgrad.data import MNIST, ChecksumError
+from tensorgrad.data import MNIST, ChecksumError, CIFARError
 from tensorgrad.data.idx import IDXError, read_idx
 
 # (what went wrong, code that does it, expected exception, a regex the message must match)
@@ -139,6 +139,24 @@ CASES = [
     ("A dataset that is missing offline",
      "MNIST(root='nowhere', train=False, download=False)",
      FileNotFoundError, r"MNIST: 2 file\(s\) missing in nowhere/mnist. Place these files there"),
+    ("Samples of different shapes in one batch",
+     "from tensorgrad.utils.data import DataLoader\n"
+     "next(iter(DataLoader([np.zeros(2), np.zeros(3)], batch_size=2)))",
+     RuntimeError, r"default_collate: cannot stack samples of different shapes \[\(2,\), \(3,\)\]; pad "
+                   r"them or pass a collate_fn"),
+    ("A sampler together with shuffle=True",
+     "from tensorgrad.utils.data import DataLoader\nDataLoader(list(range(4)), sampler=[3, 2], shuffle=True)",
+     ValueError, r"DataLoader: sampler is mutually exclusive with shuffle=True"),
+    ("Normalize before ToTensor",
+     "from tensorgrad.data import transforms\n"
+     "transforms.Normalize(0.1307, 0.3081)(np.zeros((28, 28), np.uint8))",
+     TypeError, r"Normalize: expected an image: a floating \(C, H, W\) Tensor or array, or a floating "
+                r"batch \(N, C, H, W\); got uint8 \(28, 28\)"),
+    ("A CIFAR batch whose labels are not one per image",
+     "import pickle\nfrom tensorgrad.data import read_cifar_batch\n"
+     "read_cifar_batch(pickle.dumps({b'data': np.zeros((2, 3072), np.uint8), b'labels': [[1], [2, 3]]}),\n"
+     "                 'data_batch_1')",
+     CIFARError, r"data_batch_1: b'labels' must be 2 integers \(one per image\)"),
 ]
 
 

@@ -533,6 +533,6 @@ def test_cifar_labels_of_the_wrong_shape_name_the_batch():
     data = random_images(2, 0).reshape(2, -1)
     batch = pickle.dumps({b"data": data, b"labels": [[1], [2, 3]]})
     with pytest.raises(CIFARError, match=re.escape(
-            "data_batch_3: b'labels' must be 2 integers (one per image), got a list that is "
-            "not an array")):
+            "data_batch_3: b'labels' must be 2 integers (one per image), got a list of "
+            "unevenly nested values")):
         read_cifar_batch(batch, "data_batch_3")

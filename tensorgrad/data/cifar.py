@@ -65,9 +65,9 @@ def read_cifar_batch(data: bytes, name: str = "batch") -> tuple[np.ndarray, np.n
         raise CIFARError(f"{name}: b'data' must be a uint8 array of shape (N, {row}), got {kind}")
     try:
         labels = np.asarray(labels)
-    except (ValueError, TypeError) as e:  # ragged nested lists
+    except (ValueError, TypeError):  # ragged nested lists
         raise CIFARError(f"{name}: b'labels' must be {len(images)} integers (one per image), "
-                         f"got a {type(labels).__name__} that is not an array ({e})") from None
+                         f"got a {type(labels).__name__} of unevenly nested values") from None
     if labels.shape != (len(images),) or labels.dtype.kind not in "iu":
         raise CIFARError(f"{name}: b'labels' must be {len(images)} integers (one per image), "
                          f"got {labels.dtype} {labels.shape}")
