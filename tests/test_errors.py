@@ -146,7 +146,7 @@ CASES = [
                    r"them or pass a collate_fn"),
     ("A sampler together with shuffle=True",
      "from tensorgrad.utils.data import DataLoader\nDataLoader(list(range(4)), sampler=[3, 2], shuffle=True)",
-     ValueError, r"DataLoader: sampler is mutually exclusive with shuffle=True"),
+     ValueError, r"DataLoader: sampler and shuffle=True exclude each other"),
     ("Normalize before ToTensor",
      "from tensorgrad.data import transforms\n"
      "transforms.Normalize(0.1307, 0.3081)(np.zeros((28, 28), np.uint8))",
