@@ -100,12 +100,7 @@ def batch_norm(x: Tensor, running_mean, running_var, weight: Tensor | None = Non
         if count <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
                              f"training, got input shape {x.shape}")
-        stats = []  # the primitive appends the batch mean and biased variance
-        out = BatchNorm.apply(x, weight, bias, eps=eps, stats=stats)
-        mean, var = stats
-        _update_running(running_mean, mean, momentum)
-        _update_running(running_var, var * (count / (count - 1)), momentum)
-        return out
+        return batch_norm_training(x, running_mean, running_var, weight, bias, momentum, eps)
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm: evaluation mode (training=False) needs running_mean "
                          "and running_var")
@@ -116,6 +111,18 @@ def batch_norm(x: Tensor, running_mean, running_var, weight: Tensor | None = Non
         scale = scale * weight.reshape(shape)
     out = centered * scale
     return out if bias is None else out + bias.reshape(shape)
+
+
+def batch_norm_training(x: Tensor, running_mean, running_var, weight, bias, momentum: float,
+                        eps: float, total=None) -> Tensor:
+    """batch_norm in training mode without the argument checks; `total` (sums per-channel
+    arrays over a process group) makes the statistics those of the whole group's batch."""
+    stats = []  # the primitive appends the batch mean, biased variance and count
+    out = BatchNorm.apply(x, weight, bias, eps=eps, stats=stats, total=total)
+    mean, var, count = stats
+    _update_running(running_mean, mean, momentum)
+    _update_running(running_var, var * (count / (count - 1)), momentum)
+    return out
 
 
 def _update_running(running, batch_stat: np.ndarray, momentum: float) -> None:

@@ -15,6 +15,7 @@ from .cifar import CIFARError, read_cifar_batch, read_cifar_tar
 from .collate import default_collate
 from .datasets import (CIFAR10, MNIST, Dataset, FashionMNIST, Subset, TensorDataset,
                        VisionDataset, random_split)
+from .distributed import DistributedSampler
 from .download import ChecksumError, Remote, data_root, md5sum
 from .idx import IDXError, read_idx, write_idx
 from .loader import DataLoader, get_worker_info
@@ -24,6 +25,6 @@ from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
 __all__ = ["MNIST", "FashionMNIST", "CIFAR10", "Dataset", "TensorDataset", "Subset",
            "VisionDataset", "random_split", "DataLoader", "default_collate", "get_worker_info",
            "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-           "BatchSampler", "transforms", "read_idx", "write_idx", "IDXError",
-           "read_cifar_batch", "read_cifar_tar", "CIFARError", "ChecksumError", "Remote",
-           "data_root", "md5sum"]
+           "BatchSampler", "DistributedSampler", "transforms", "read_idx", "write_idx",
+           "IDXError", "read_cifar_batch", "read_cifar_tar", "CIFARError", "ChecksumError",
+           "Remote", "data_root", "md5sum"]

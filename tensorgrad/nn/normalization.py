@@ -1,6 +1,7 @@
 """Batch normalisation layers: BatchNorm1d for (N, C) or (N, C, L), BatchNorm2d for
 (N, C, H, W), with PyTorch's parameters (weight, bias) and buffers (running_mean,
-running_var, num_batches_tracked)."""
+running_var, num_batches_tracked); SyncBatchNorm, whose batch statistics span every rank
+of a distributed run."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,7 +11,7 @@ from ..tensor import Tensor, get_default_dtype
 from . import init
 from .module import Module, empty_parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "SyncBatchNorm"]
 
 
 class _BatchNorm(Module):
@@ -42,13 +43,18 @@ class _BatchNorm(Module):
         if x.ndim not in self.input_dims:
             raise ValueError(f"{type(self).__name__}: expected input of shape "
                              f"{self.input_names}, got shape {x.shape}")
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training or self.running_mean is None, self._momentum(),
+                            self.eps)
+
+    def _momentum(self) -> float:
+        """This step's momentum, counting the step in num_batches_tracked when training."""
         momentum = self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
             if momentum is None:  # cumulative moving average
                 momentum = 1.0 / float(self.num_batches_tracked.data)
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            self.training or self.running_mean is None, momentum, self.eps)
+        return momentum
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
@@ -65,3 +71,51 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalisation over (N, C, H, W) inputs, per channel C."""
 
     input_dims, input_names = (4,), "(N, C, H, W)"
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalisation whose training statistics (mean and variance per channel) are
+    those of the whole batch spread over every rank of the default process group, forward
+    and backward, as if one process normalised the concatenated batch; two small MPI
+    Allreduces in forward, one in backward. Inputs (N, C, ...) of 2 to 5 dimensions. In
+    evaluation mode, or outside a distributed run, it is BatchNorm."""
+
+    input_dims, input_names = (2, 3, 4, 5), "(N, C, ...) with 2 to 5 dimensions"
+
+    def forward(self, x):
+        from .. import distributed as dist
+        if not (self.training and dist.is_initialized() and dist.get_world_size() > 1):
+            return super().forward(x)
+        if x.ndim not in self.input_dims:
+            raise ValueError(f"SyncBatchNorm: expected input of shape {self.input_names}, got "
+                             f"shape {x.shape}")
+        if x.shape[1] != self.num_features:
+            raise ValueError(f"SyncBatchNorm: expected {self.num_features} channels, got input "
+                             f"shape {x.shape}")
+        return F.batch_norm_training(x, self.running_mean, self.running_var, self.weight,
+                                     self.bias, self._momentum(), self.eps, total=_sum_over_ranks)
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module: Module, process_group=None) -> Module:
+        """module with every BatchNorm layer (at any depth) replaced by a SyncBatchNorm that
+        takes over its parameters, buffers and mode; a BatchNorm module itself is returned
+        converted. The other modules are kept, not copied."""
+        if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
+            sync = cls(module.num_features, module.eps, module.momentum, module.affine,
+                       module.track_running_stats)
+            for name in ("weight", "bias"):
+                sync.register_parameter(name, getattr(module, name))
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                sync.register_buffer(name, getattr(module, name))
+            return sync.train(module.training)
+        for name, child in list(module.named_children()):
+            converted = cls.convert_sync_batchnorm(child)
+            if converted is not child:
+                module._modules[name] = converted   # in place: keeps the module order
+        return module
+
+
+def _sum_over_ranks(array: np.ndarray) -> np.ndarray:
+    from .. import distributed as dist
+    dist.all_reduce(array)
+    return array
