@@ -9,6 +9,8 @@ import numpy as np
 from . import random
 from .ops.conv import conv2d
 from .ops.linalg import linear
+from .ops.loss import BinaryCrossEntropy
+from .ops.movement import Scatter
 from .ops.normalization import BatchNorm
 from .ops.pool import avg_pool2d, max_pool2d
 from .tensor import Tensor, where
@@ -17,6 +19,7 @@ __all__ = [
     "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "flatten",
     "dropout", "batch_norm", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
     "one_hot", "nll_loss", "cross_entropy", "mse_loss", "binary_cross_entropy_with_logits",
+    "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy", "kl_div",
 ]
 
 # ---------------------------------------------------------------------------- activations
@@ -171,8 +174,9 @@ def adaptive_avg_pool2d(x: Tensor, output_size) -> Tensor:
 # ---------------------------------------------------------------------------- losses
 
 
-def _class_ids(op: str, target, shape: tuple) -> np.ndarray:
-    """Check that target holds integer class ids in [0, C) for every row of an (N, C) input."""
+def _class_ids(op: str, target, shape: tuple, ignore_index: int = -100) -> np.ndarray:
+    """Check that target holds integer class ids in [0, C) (or ignore_index) for every row of
+    an (N, C) input."""
     ids = np.asarray(_array(target))
     if len(shape) != 2:
         raise ValueError(f"{op}: expected input of shape (N, C), got {shape}")
@@ -182,7 +186,7 @@ def _class_ids(op: str, target, shape: tuple) -> np.ndarray:
     if ids.shape != shape[:1]:
         raise ValueError(f"{op}: target shape {ids.shape} does not match input shape {shape}: "
                          f"expected ({shape[0]},)")
-    _check_classes(op, ids, shape[1])
+    _check_classes(op, ids[ids != ignore_index], shape[1])
     return ids
 
 
@@ -209,45 +213,95 @@ def one_hot(target, num_classes: int | None = None) -> Tensor:
     return Tensor(_one_hot(ids, num_classes, np.int64))
 
 
-def _check_reduction(op: str, reduction: str) -> None:
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+def _check_reduction(op: str, reduction: str, extra: tuple = ()) -> None:
+    if reduction not in ("mean", "sum", "none") + extra:
+        allowed = ", ".join(repr(r) for r in ("mean", "sum") + extra)
+        raise ValueError(f"{op}: reduction must be {allowed} or 'none', got {reduction!r}")
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
 
 
-def _expected_log_prob(log_probs: Tensor, weights: np.ndarray, reduction: str) -> Tensor:
-    """-sum_c weights[n, c] * log_probs[n, c], reduced over n; the sign and the 1/N of the
-    mean are folded into the constant weights, so the tape holds one product and one sum."""
-    scale = -1.0 / log_probs.shape[0] if reduction == "mean" and log_probs.shape[0] else -1.0
-    picked = log_probs * Tensor((weights * scale).astype(log_probs.dtype))
-    return picked.sum(axis=1) if reduction == "none" else picked.sum()
+def _class_weights(op: str, weight, classes: int) -> np.ndarray | None:
+    """The per-class weight as an ndarray of shape (C,), or None (a constant: PyTorch gives
+    it no gradient either)."""
+    if weight is None:
+        return None
+    weight = np.asarray(_array(weight))
+    if weight.shape != (classes,):
+        raise ValueError(f"{op}: weight must have shape ({classes},) for {classes} classes, got "
+                         f"{weight.shape}")
+    return weight
 
 
-def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of integer class ids under (N, C) log-probabilities."""
+def _weighted_nll(log_probs: Tensor, ids: np.ndarray, weight, ignore_index: int,
+                  reduction: str) -> tuple[Tensor, np.ndarray, float]:
+    """PyTorch's nll_loss: -weight[y_n] * log_probs[n, y_n], 0 for ignored rows; the mean
+    divides by the summed weights of the rows not ignored. Each kept row's target
+    log-probability is selected (never multiplied by a one-hot, so a -inf elsewhere in the
+    row cannot make NaN), and the sign, weights and mean's divisor ride on one constant
+    vector: with the log-softmax, three tape nodes. Returns the loss, the kept rows and the
+    mean's divisor."""
+    rows = np.flatnonzero(ids != ignore_index)
+    row_weight = np.ones(len(rows)) if weight is None else weight[ids[rows]]
+    divisor = float(row_weight.sum())
+    picked = log_probs[rows, ids[rows]]
+    if reduction == "none":
+        loss = picked * Tensor((-row_weight).astype(log_probs.dtype))
+        if len(rows) < len(ids):
+            loss = Scatter.apply(loss, shape=ids.shape, index=rows)
+        return loss, rows, divisor
+    scale = -1.0 / divisor if reduction == "mean" and divisor else -1.0
+    loss = picked @ Tensor((row_weight * scale).astype(log_probs.dtype))
+    if reduction == "mean" and not divisor:
+        loss = loss * float("nan")  # nothing to average over: NaN, as PyTorch
+    return loss, rows, divisor
+
+
+def nll_loss(log_probs: Tensor, target, reduction: str = "mean", *, weight=None,
+             ignore_index: int = -100) -> Tensor:
+    """Negative log-likelihood of integer class ids under (N, C) log-probabilities, with
+    PyTorch's optional per-class weight (C,) and ignore_index; the mean is weighted (divided
+    by the summed weights of the rows not ignored; NaN when every row is ignored, as
+    PyTorch)."""
     _check_reduction("nll_loss", reduction)
-    ids = _class_ids("nll_loss", target, log_probs.shape)
-    return _expected_log_prob(log_probs, _one_hot(ids, log_probs.shape[1], log_probs.dtype),
-                              reduction)
+    ids = _class_ids("nll_loss", target, log_probs.shape, ignore_index)
+    weight = _class_weights("nll_loss", weight, log_probs.shape[1])
+    return _weighted_nll(log_probs, ids, weight, ignore_index, reduction)[0]
 
 
 def cross_entropy(logits: Tensor, target, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+                  label_smoothing: float = 0.0, *, weight=None,
+                  ignore_index: int = -100) -> Tensor:
     """Cross-entropy between (N, C) logits and integer class ids (N,), via a max-shifted
-    log-softmax: finite for logits of any finite magnitude. With label smoothing e the
-    target distribution is (1 - e) * one_hot + e / C, as in PyTorch."""
+    log-softmax: finite for logits of any finite magnitude, and for -inf logits other than
+    the target's. weight (C,) and ignore_index as `nll_loss`. With label smoothing e the
+    target distribution is (1 - e) * one_hot + e / C, weighted and averaged as in PyTorch."""
     _check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    ids = _class_ids("cross_entropy", target, logits.shape)
+    ids = _class_ids("cross_entropy", target, logits.shape, ignore_index)
     classes = logits.shape[1]
-    weights = _one_hot(ids, classes, np.float64)
-    if label_smoothing:
-        weights = weights * (1.0 - label_smoothing) + label_smoothing / classes
-    return _expected_log_prob(logits.log_softmax(axis=1), weights, reduction)
+    weight = _class_weights("cross_entropy", weight, classes)
+    log_probs = logits.log_softmax(axis=1)
+    loss, rows, divisor = _weighted_nll(log_probs, ids, weight, ignore_index, reduction)
+    if not label_smoothing:
+        return loss
+    # every class gets e / C: -sum_c weight_c log_probs[n, c] over the rows not ignored
+    # (selected, so that an ignored row's -inf logits cannot make NaN)
+    scale = -label_smoothing / classes
+    if reduction == "mean":
+        scale = scale / divisor if divisor else np.nan
+    coef = (np.ones(classes) if weight is None else weight) * scale
+    kept = log_probs if len(rows) == len(ids) else log_probs[rows]
+    smooth = kept * Tensor(coef.astype(logits.dtype))
+    if reduction != "none":
+        return loss * (1.0 - label_smoothing) + smooth.sum()
+    smooth = smooth.sum(axis=1)
+    if len(rows) < len(ids):
+        smooth = Scatter.apply(smooth, shape=ids.shape, index=rows)
+    return loss * (1.0 - label_smoothing) + smooth
 
 
 def _like_input(op: str, x: Tensor, target) -> Tensor:
@@ -273,4 +327,72 @@ def binary_cross_entropy_with_logits(logits: Tensor, target, reduction: str = "m
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     target = _like_input("binary_cross_entropy_with_logits", logits, target)
     loss = logits.maximum(0.0) - logits * target + ((-logits.abs()).exp() + 1.0).log()
+    return _reduce(loss, reduction)
+
+
+def l1_loss(x: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Absolute error |x - target| (its gradient at 0 is 0, as PyTorch's sign)."""
+    _check_reduction("l1_loss", reduction)
+    return _reduce((x - _like_input("l1_loss", x, target)).abs(), reduction)
+
+
+def _quadratic_near_zero(op: str, x: Tensor, target, reduction: str, width: float,
+                         linear_slope: float) -> Tensor:
+    """0.5 d^2 * (linear_slope / width) where |d| < width, else linear_slope * (|d| -
+    0.5 width), for d = x - target: Huber's loss and smooth L1 (width 0: plain L1)."""
+    _check_reduction(op, reduction)
+    if width < 0:
+        raise ValueError(f"{op}: the threshold must be non-negative, got {width}")
+    diff = x - _like_input(op, x, target)
+    size = diff.abs()
+    if width == 0:
+        return _reduce(size * linear_slope, reduction)
+    inside = size.data < width
+    loss = where(inside, diff * diff * (0.5 * linear_slope / width),
+                 (size - 0.5 * width) * linear_slope)
+    return _reduce(loss, reduction)
+
+
+def smooth_l1_loss(x: Tensor, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (PyTorch's smooth L1)."""
+    return _quadratic_near_zero("smooth_l1_loss", x, target, reduction, beta, 1.0)
+
+
+def huber_loss(x: Tensor, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta) (PyTorch's Huber loss)."""
+    return _quadratic_near_zero("huber_loss", x, target, reduction, delta, delta)
+
+
+def binary_cross_entropy(x: Tensor, target, weight=None, reduction: str = "mean") -> Tensor:
+    """-w [t log x + (1 - t) log(1 - x)] for probabilities x in [0, 1] (e.g. a sigmoid's
+    output), each log clamped at -100 as PyTorch does; weight broadcasts against x. Prefer
+    `binary_cross_entropy_with_logits` on logits: it is exact where sigmoid saturates."""
+    _check_reduction("binary_cross_entropy", reduction)
+    target = _like_input("binary_cross_entropy", x, target)
+    if x.data.size and not (x.data.min() >= 0 and x.data.max() <= 1):
+        raise ValueError(f"binary_cross_entropy: every input element must be a probability in "
+                         f"[0, 1], got values from {x.data.min()} to {x.data.max()} (shape "
+                         f"{x.shape})")
+    loss = BinaryCrossEntropy.apply(x, target)
+    if weight is not None:
+        loss = loss * (weight if isinstance(weight, Tensor) else x._operand(weight))
+    return _reduce(loss, reduction)
+
+
+def kl_div(log_probs: Tensor, target, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """Kullback-Leibler divergence as PyTorch's kl_div: input holds log-probabilities, target
+    probabilities (log-probabilities when log_target); pointwise t (log t - input), 0 where
+    t = 0. reduction "batchmean" divides the sum by the batch size (the true KL divergence),
+    "mean" by the number of elements (PyTorch's default)."""
+    _check_reduction("kl_div", reduction, ("batchmean",))
+    target = _like_input("kl_div", log_probs, target)
+    if log_target:
+        loss = target.exp() * (target - log_probs)
+    else:
+        positive = target.data > 0
+        safe = where(positive, target, 1.0)  # log(1) = 0 where t = 0: no -inf, no NaN
+        loss = where(positive, target * (safe.log() - log_probs), 0.0)
+    if reduction == "batchmean":
+        return loss.sum() / (log_probs.shape[0] if log_probs.ndim else 1)
     return _reduce(loss, reduction)

@@ -700,8 +700,8 @@ class Tensor:
         if self.ndim == 0:
             return self.reshape(1)
         start, end = start_axis % self.ndim, end_axis % self.ndim
-        shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
-        return self.reshape(shape)
+        merged = int(np.prod(self.shape[start:end + 1]))  # not -1: an empty batch has no size
+        return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1:])
 
     def squeeze(self, axis=None):
         """Remove size-1 axes (all of them, or those named)."""

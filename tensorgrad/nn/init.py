@@ -4,6 +4,7 @@ tensor."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -90,14 +91,28 @@ def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str, op: str
     return calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
 
 
+def _zero_elements(tensor: Tensor) -> bool:
+    """True (with PyTorch's warning) for a tensor with no elements, which init leaves as is."""
+    if tensor.data.size:
+        return False
+    warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+    return True
+
+
 def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu") -> Tensor:
-    """U(-b, b) with b = gain * sqrt(3 / fan) (He et al.); Linear and Conv2d use a=sqrt(5)."""
+    """U(-b, b) with b = gain * sqrt(3 / fan) (He et al.); Linear and Conv2d use a=sqrt(5).
+    A tensor with no elements (Linear(0, 3)'s weight) is left as is, with a warning."""
+    if _zero_elements(tensor):
+        return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_uniform_")
     return uniform_(tensor, -bound, bound)
 
 
 def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu") -> Tensor:
-    """N(0, std ** 2) with std = gain / sqrt(fan) (He et al.)."""
+    """N(0, std ** 2) with std = gain / sqrt(fan) (He et al.); a no-op, with a warning, on a
+    tensor with no elements."""
+    if _zero_elements(tensor):
+        return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_"))

@@ -92,6 +92,9 @@ def _geometry(x, weight, bias, stride, padding, dilation, groups) -> _Geometry:
     if c != cg * groups:
         raise ValueError(f"conv2d: input has {c} channels but weight expects {cg * groups} "
                          f"({cg} per group x {groups} groups) {shapes}")
+    if kh == 0 or kw == 0:
+        raise ValueError(f"conv2d: the kernel must not be empty, got kernel size {(kh, kw)} "
+                         f"{shapes}")
     if bias is not None and bias.shape != (k,):
         raise ValueError(f"conv2d: bias must have shape ({k},) for {k} output channels, got "
                          f"{bias.shape} {shapes}")

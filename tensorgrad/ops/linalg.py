@@ -72,9 +72,10 @@ class Linear(Function):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        rows = grad.reshape(-1, grad.shape[-1])  # every leading axis is a batch axis
+        lead = int(np.prod(grad.shape[:-1]))  # every leading axis is a batch axis (not -1:
+        rows = grad.reshape(lead, grad.shape[-1])  # Linear(0, k) has size-0 arrays)
         grad_x = unbroadcast(grad @ weight, x.shape, x.dtype) if needs[0] else None
-        grad_w = (unbroadcast(_swap_last_axes(rows) @ x.reshape(-1, x.shape[-1]), weight.shape,
+        grad_w = (unbroadcast(_swap_last_axes(rows) @ x.reshape(lead, x.shape[-1]), weight.shape,
                               weight.dtype) if needs[1] else None)
         if len(needs) == 2:
             return grad_x, grad_w

@@ -1,4 +1,5 @@
-"""Movement primitives: reshape, permute, expand, getitem, setitem, pad, cat, stack.
+"""Movement primitives: reshape, permute, expand, getitem (and its adjoint scatter), setitem,
+pad, cat, stack.
 
 They move or select elements without arithmetic, so each backward puts the gradient back
 where the elements came from (summing where one element was used several times).
@@ -80,7 +81,11 @@ def _is_basic(index) -> bool:
 
 
 class GetItem(Function):
-    """x[index] with NumPy semantics; the backward scatter-adds, so repeated indices sum."""
+    """x[index] with NumPy semantics; the backward scatter-adds (`Scatter`), so repeated
+    indices sum. Twice differentiable: under create_graph the backward is a recorded Scatter,
+    whose own backward is GetItem again."""
+
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, *, index):
@@ -94,12 +99,35 @@ class GetItem(Function):
     @staticmethod
     def backward(ctx, grad):
         shape, dtype, index = ctx.meta
-        result = np.zeros(shape, dtype=dtype)
-        if _is_basic(index):
-            result[index] = grad
-        else:
-            np.add.at(result, index, grad)
-        return result
+        if isinstance(grad, (np.ndarray, np.generic)):
+            return _scatter(grad, shape, dtype, index)
+        return Scatter.apply(grad, shape=shape, index=index)  # a Tensor, under create_graph
+
+
+def _scatter(values: np.ndarray, shape: tuple, dtype, index) -> np.ndarray:
+    """zeros(shape) with values added at index (repeated indices sum)."""
+    result = np.zeros(shape, dtype=dtype)
+    if _is_basic(index):
+        result[index] = values
+    else:
+        np.add.at(result, index, values)
+    return result
+
+
+class Scatter(Function):
+    """The adjoint of getitem: a zero tensor of `shape` with x added at `index` (repeated
+    indices sum); its backward is getitem."""
+
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx, x, *, shape, index):
+        ctx.index = index
+        return _scatter(x, tuple(shape), x.dtype, index)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.index]
 
 
 class SetItem(Function):

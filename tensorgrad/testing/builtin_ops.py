@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..ops import elementwise as ew
-from ..ops import conv, linalg, movement, normalization, pool, reduce
+from ..ops import conv, linalg, loss, movement, normalization, pool, reduce
 from .registry import register_op
 from .strategies import arrays, broadcastable_shapes, conv2d_configs, pool2d_configs, shapes
 
@@ -85,6 +85,14 @@ def _getitem(draw):
     else:
         index = np.array(draw(st.lists(st.booleans(), min_size=array.shape[0], max_size=array.shape[0])))
     return (array,), {"index": index}
+
+
+@st.composite
+def _scatter(draw):
+    """Values for the elements getitem's indices select, scattered into a larger shape."""
+    (array,), params = draw(_getitem())
+    values = draw(arrays(array[params["index"]].shape))
+    return (values,), {"shape": array.shape, "index": params["index"]}
 
 
 @st.composite
@@ -175,6 +183,13 @@ def _batch_norm(draw):
     return tuple(inputs), {"eps": draw(st.sampled_from([1e-5, 1e-3, 0.1]))}
 
 
+@st.composite
+def _probabilities_and_targets(draw):
+    """Probabilities away from 0 and 1 (where the clamps act) and targets in [0, 1]."""
+    shape = draw(shapes())
+    return (draw(arrays(shape, low=0.05, high=0.95)), draw(arrays(shape, low=0, high=1))), {}
+
+
 def _where_op(a, b, *, mask):
     return ew.Where.apply(mask, a, b)
 
@@ -202,6 +217,7 @@ def register_builtin_ops() -> None:
     register_op(movement.Permute, domain=_permute())
     register_op(movement.Expand, domain=_expand())
     register_op(movement.GetItem, domain=_getitem())
+    register_op(movement.Scatter, domain=_scatter())
     register_op(movement.SetItem, domain=_setitem())
     register_op(movement.Pad, domain=_pad())
     register_op(movement.Cat, domain=_cat_or_stack())
@@ -210,5 +226,6 @@ def register_builtin_ops() -> None:
     register_op(linalg.Linear, domain=_linear())
     register_op(conv.Conv2d, domain=_conv2d())
     register_op(normalization.BatchNorm, domain=_batch_norm())
+    register_op(loss.BinaryCrossEntropy, domain=_probabilities_and_targets())
     register_op(pool.MaxPool2d, domain=_pool2d(distinct=True))
     register_op(pool.AvgPool2d, domain=_pool2d())
