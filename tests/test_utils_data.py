@@ -536,3 +536,26 @@ def test_cifar_labels_of_the_wrong_shape_name_the_batch():
             "data_batch_3: b'labels' must be 2 integers (one per image), got a list of "
             "unevenly nested values")):
         read_cifar_batch(batch, "data_batch_3")
+
+
+@pytest.mark.parametrize("pipeline, batched", [
+    (transforms.ToTensor(), True),
+    (transforms.Compose([transforms.ToTensor(), transforms.Normalize(0.5, 0.25)]), True),
+    (transforms.Compose([transforms.ToTensor(), transforms.Normalize(0.1, 0.3),
+                         transforms.Lambda(lambda t: t * 2)]), False),
+    (transforms.Compose([transforms.RandomHorizontalFlip(seed=0), transforms.ToTensor()]), False)])
+def test_batched_fetch_equals_per_item_samples(pipeline, batched):
+    """A ToTensor/Normalize pipeline is applied to a whole batch in __getitems__: the same
+    samples, values and types as item by item (other pipelines go item by item)."""
+    assert (transforms.batch_form(pipeline) is not None) == batched
+    images = random_images(9, 4)
+    ds = VisionDataset(images, np.arange(9) % 10)
+    ds.transform = pipeline
+    state = transforms.state_of(pipeline)
+    batch = ds.__getitems__([4, 0, 8, 4])
+    pipeline.load_state_dict(state) if state is not None else None
+    items = [ds[i] for i in [4, 0, 8, 4]]
+    for (x, y), (xi, yi) in zip(batch, items, strict=True):
+        assert isinstance(x, tg.Tensor) and type(y) is type(yi) is int and y == yi
+        assert x.dtype == xi.dtype == np.float32
+        np.testing.assert_array_equal(x.data, xi.data)

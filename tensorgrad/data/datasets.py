@@ -19,6 +19,7 @@ from .cifar import (has_binary_batches, has_python_batches, read_cifar_bin_folde
                     read_cifar_bin_tar, read_cifar_py_folder, read_cifar_tar)
 from .download import Remote, data_root, fetch
 from .idx import read_idx
+from .transforms import batch_form
 
 
 def check_arrays(images, labels, who: str) -> tuple[np.ndarray, np.ndarray]:
@@ -179,6 +180,17 @@ class VisionDataset(TensorDataset):
         if self.target_transform is not None:
             label = self.target_transform(label)
         return image, label
+
+    def __getitems__(self, indices: list) -> list:
+        """`[self[i] for i in indices]` (what a DataLoader fetches for a batch); a transform
+        of ToTensor and Normalize steps is applied to the whole batch at once, with the same
+        values."""
+        apply = None if self.target_transform is not None else batch_form(self.transform)
+        if apply is None or type(self).__getitem__ is not VisionDataset.__getitem__:
+            return [self[i] for i in indices]
+        images, labels = self.tensors
+        batch = apply(images[indices])
+        return [(Tensor(image), label) for image, label in zip(batch, labels[indices].tolist())]
 
 
 class MNIST(VisionDataset):

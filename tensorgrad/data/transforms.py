@@ -100,6 +100,23 @@ class ToTensor:
         return Tensor(chw)
 
 
+def batch_form(transform):
+    """A function applying `transform` to a whole uint8 batch (N, C, H, W) with exactly the
+    values of stacking its per-item results, when transform is ToTensor, optionally followed
+    by Normalize (in a Compose); else None. Datasets use it to transform a batch at once."""
+    steps = transform.transforms if isinstance(transform, Compose) else [transform]
+    if not steps or type(steps[0]) is not ToTensor or \
+            not all(type(step) is Normalize for step in steps[1:]):
+        return None
+
+    def apply(images: np.ndarray) -> np.ndarray:
+        x = np.divide(images, 255, dtype=get_default_dtype())
+        for step in steps[1:]:
+            x = step(x)
+        return x
+    return apply
+
+
 class Normalize:
     """(x - mean[c]) / std[c] for each channel c of a floating image (C, H, W) or batch
     (N, C, H, W); scalars apply to every channel. The result is always a new array
@@ -113,6 +130,7 @@ class Normalize:
                              f"length, got shapes {self.mean.shape} and {self.std.shape}")
         if not np.all(self.std > 0):
             raise ValueError(f"Normalize: std must be positive, got {self.std.tolist()}")
+        self._cast = {}  # dtype -> (mean, std) as (C, 1, 1) arrays of that dtype
 
     def __call__(self, x):
         x, is_tensor, _ = _unwrap(x, "Normalize", pil_like=False)
@@ -120,8 +138,13 @@ class Normalize:
         if len(self.mean) not in (1, channels):
             raise ValueError(f"Normalize: {len(self.mean)} means and stds for an input with "
                              f"{channels} channels (input {x.shape})")
-        mean, std = (v.astype(x.dtype)[:, None, None] for v in (self.mean, self.std))
-        return _wrap((x - mean) / std, is_tensor)
+        if x.dtype not in self._cast:
+            self._cast[x.dtype] = tuple(v.astype(x.dtype)[:, None, None]
+                                        for v in (self.mean, self.std))
+        mean, std = self._cast[x.dtype]
+        out = x - mean
+        out /= std
+        return _wrap(out, is_tensor)
 
 
 class _RandomTransform:
