@@ -26,7 +26,7 @@ from .tensor import Tensor
 __all__ = ["ReduceOp", "init_process_group", "is_initialized", "is_available",
            "launched_by_mpi", "get_rank", "get_world_size", "barrier", "all_reduce",
            "broadcast", "all_gather", "all_gather_object", "broadcast_object_list",
-           "destroy_process_group"]
+           "destroy_process_group", "abort"]
 
 _INSTALL = 'pip install "tensorgrad[distributed]"   (mpi4py and MPICH)'
 # set by the launchers of MPICH (hydra), Open MPI and PMIx for every process they start
@@ -92,10 +92,17 @@ def _abort_on_exception(kind, value, tb) -> None:
     rank = comm.Get_rank() if comm is not None else "?"
     text = "".join(traceback.format_exception(kind, value, tb))
     sys.stderr.write(f"[rank {rank}] {text}")
+    abort(130 if issubclass(kind, KeyboardInterrupt) else 1)
+
+
+def abort(status: int = 1) -> None:
+    """End every process of the MPI job now with exit status `status` (MPI_Abort), e.g.
+    after an error on this rank that the others, waiting in a collective, cannot see."""
+    rank = _Group.comm.Get_rank() if _Group.comm is not None else "?"
     sys.stderr.write(f"[rank {rank}] aborting every rank of the MPI job\n")
     sys.stderr.flush()
     sys.stdout.flush()
-    _mpi().COMM_WORLD.Abort(130 if issubclass(kind, KeyboardInterrupt) else 1)
+    _mpi().COMM_WORLD.Abort(status)
 
 
 def is_initialized() -> bool:

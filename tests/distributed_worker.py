@@ -166,7 +166,29 @@ def check_raise(rank, world):
 
 CHECKS = {name[len("check_"):]: fn for name, fn in globals().items() if name.startswith("check_")}
 
+def cli(argv):
+    """`tensorgrad` on synthetic data (as tests/test_cli.py's), optionally interrupted by
+    Ctrl-C at the start of epoch 2 on every rank; exits with its status."""
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    from test_train import synthetic
+    from tensorgrad.app import cli as command, train
+    train.load_dataset = lambda config, is_train: synthetic(64 if is_train else 40, (1, 28, 28),
+                                                            classes=10, seed=0 if is_train else 1)
+    if argv[0] == "--interrupt-at-epoch-2":
+        argv = argv[1:]
+        original = train.Trainer.train_epoch
+
+        def train_epoch(self):
+            if self.epoch == 1:
+                raise KeyboardInterrupt
+            return original(self)
+        train.Trainer.train_epoch = train_epoch
+    sys.exit(command.main(argv))
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "cli":
+        cli(sys.argv[2:])
     tg.set_default_dtype("float64")
     dist.init_process_group()
     rank, world = dist.get_rank(), dist.get_world_size()

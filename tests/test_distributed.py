@@ -166,3 +166,54 @@ def test_sampler_rejects_bad_arguments():
     with pytest.raises(ValueError, match="DistributedSampler: num_replicas must be a positive "
                                          "int, got 0"):
         DistributedSampler(dataset(4), 0, 0)
+
+
+# ---------------------------------------------------------------------------- tensorgrad train
+
+TINY = ("--epochs", 2, "--batch-size", 16, "--lr", 3e-3, "--seed", 5)
+
+
+@needs_mpi
+def test_train_under_mpiexec_resumes_to_the_uninterrupted_weights(tmp_path):
+    from tensorgrad.app.train import METRICS, load_checkpoint, read_metrics
+    worker = HERE / "distributed_worker.py"
+    straight = mpiexec(worker, "cli", "train", *TINY, "--out", tmp_path / "straight")
+    assert straight.returncode == 0, straight.stderr
+    assert straight.stdout.count("epoch 2/2  train loss") == 1   # rank 0 alone reports
+    cut = mpiexec(worker, "cli", "--interrupt-at-epoch-2", "train", *TINY, "--out",
+                  tmp_path / "cut")
+    assert cut.returncode == 130, cut.stdout + cut.stderr
+    assert "interrupted during epoch 2: the checkpoint of epoch 1 is in" in cut.stderr
+    assert load_checkpoint(tmp_path / "cut")["epoch"] == 1     # the last good one, intact
+    resumed = mpiexec(worker, "cli", "train", "--out", tmp_path / "cut", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming {tmp_path / 'cut'} after epoch 1" in resumed.stdout
+    a, b = load_checkpoint(tmp_path / "straight"), load_checkpoint(tmp_path / "cut")
+    assert a["config"].workers == b["config"].workers == 2
+    for name, value in a["model"].items():
+        np.testing.assert_array_equal(b["model"][name], value, err_msg=name)
+    rows = read_metrics(tmp_path / "cut" / METRICS)
+    np.testing.assert_array_equal(rows["train_loss"], read_metrics(tmp_path / "straight" /
+                                                                   METRICS)["train_loss"])
+
+
+@needs_mpi
+def test_train_workers_starts_mpiexec_itself(tmp_path):
+    from tensorgrad.data import MNIST
+    try:
+        MNIST(train=False)
+    except (OSError, ValueError) as e:
+        pytest.skip(f"MNIST is not available through TENSORGRAD_DATA ({e})")
+    env = {k: v for k, v in os.environ.items() if k not in dist._LAUNCHER_VARIABLES}
+    command = [sys.executable, "-m", "tensorgrad", "train", "--workers", "2", "--epochs", "1",
+               "--train-size", "512", "--test-size", "200", "--out", str(tmp_path / "run")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT,
+                            env=dict(env, PYTHONPATH=str(HERE.parent)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("epoch 1/1  train loss") == 1
+    assert (tmp_path / "run" / "metrics.csv").is_file()
+    bad = subprocess.run(command[:-1] + [str(tmp_path / "bad"), "--batch-size", "63"],
+                         capture_output=True, text=True, timeout=TIMEOUT,
+                         env=dict(env, PYTHONPATH=str(HERE.parent)))
+    assert bad.returncode == 1 and "batch_size 63 does not split evenly over 2 workers" in \
+        bad.stderr and not (tmp_path / "bad").exists()

@@ -3,6 +3,7 @@ summary.
 
     tensorgrad train                                  # LeNet-5 on MNIST, 10 epochs, to runs/...
     tensorgrad train --out runs/a --resume            # continue an interrupted run
+    tensorgrad train --workers 2                      # data-parallel over 2 MPI processes
     tensorgrad eval --checkpoint runs/a               # accuracy, confusion matrix, per class
     tensorgrad plot runs/a                            # runs/a/curves.png
     tensorgrad features --checkpoint runs/a --index 7 # runs/a/features-7.png
@@ -14,12 +15,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
+import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from .. import distributed as dist
 from ..autograd import no_grad
 from ..data import ChecksumError, CIFARError, DataLoader, IDXError, TensorDataset
 from ..nn import Conv2d, Sequential, summary
@@ -45,21 +50,36 @@ class _Exit(Exception):
 
 def main(argv=None) -> int:
     """Run the command line `argv` (default: sys.argv[1:]); return the exit status."""
+    status = _run(sys.argv[1:] if argv is None else list(argv))
+    if status and dist.is_initialized() and dist.get_world_size() > 1:
+        dist.abort(status)   # the other ranks may be waiting for this one in a collective
+    return status
+
+
+def _run(argv: list) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
+        args.argv = argv
         return args.run(args) or 0
     except SystemExit as e:   # argparse: --help (0) or a usage error (2), already printed
         return e.code if isinstance(e.code, int) else 1
     except _Exit as e:
-        print(f"tensorgrad {args.command}: {e}", file=sys.stderr)
+        print(f"{_who(args)}: {e}", file=sys.stderr)
         return e.status
     except _USER_ERRORS as e:
-        print(f"tensorgrad {args.command}: error: {e}", file=sys.stderr)
+        print(f"{_who(args)}: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"tensorgrad {args.command}: interrupted", file=sys.stderr)
+        print(f"{_who(args)}: interrupted", file=sys.stderr)
         return 130
+
+
+def _who(args) -> str:
+    """The prefix of an error message: the command, and the rank in a distributed run."""
+    rank = f" [rank {dist.get_rank()}]" if dist.is_initialized() and \
+        dist.get_world_size() > 1 else ""
+    return f"tensorgrad {args.command}{rank}"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -111,6 +131,14 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--out", metavar="DIR", help="run folder (default runs/MODEL-DATASET-TIME)")
     train.add_argument("--resume", action="store_true", default=False,
                        help="continue the run in --out from its last checkpoint")
+    train.add_argument("--workers", type=int, metavar="N",
+                       help="train data-parallel in N MPI processes (started through mpiexec, "
+                       "one BLAS thread each unless OPENBLAS_NUM_THREADS is set); --batch-size "
+                       "is the global batch, split over them (default 1, or the number of "
+                       "processes when started by mpiexec)")
+    train.add_argument("--hostfile", metavar="FILE", default=None,
+                       help="with --workers: the machines to run on, passed to mpiexec (MPICH: "
+                       "one 'host[:processes]' a line)")
     train.set_defaults(run=_train)
 
     ev = commands.add_parser("eval", help="test accuracy and confusion matrix of a checkpoint")
@@ -155,6 +183,18 @@ def _train(args) -> int:
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
              if hasattr(args, f.name)}
     out = Path(args.out) if hasattr(args, "out") else None
+    if dist.launched_by_mpi():
+        dist.init_process_group()
+        if dist.get_rank() != 0:
+            sys.stdout = open(os.devnull, "w")   # only rank 0 reports
+        if not args.resume:
+            given.setdefault("workers", dist.get_world_size())
+    else:
+        workers = given.get("workers", _run_workers(out) if args.resume else 1)
+        if workers > 1 or args.hostfile:
+            if not args.resume:
+                TrainConfig(**dict(given, workers=workers))   # bad settings: fail here, once
+            return _launch(args, workers)
     if args.resume:
         trainer = _resumed(out, given)
         if trainer.epoch >= trainer.epochs:
@@ -192,6 +232,44 @@ def _train(args) -> int:
     print(f"done: test accuracy {100 * history[-1]['test_acc']:.2f}% after {trainer.epoch} "
           f"epochs; {out / CHECKPOINT}, {out / METRICS}, {out / STEPS}{kept}")
     return 0
+
+
+def _run_workers(out) -> int:
+    """The number of workers of the run in out (1 if there is no readable run)."""
+    try:
+        return load_checkpoint(out)["config"].workers
+    except (OSError, CheckpointError, TypeError):
+        return 1
+
+
+def _launch(args, workers: int) -> int:
+    """Run this same command in `workers` processes through mpiexec; its exit status."""
+    if workers < 1:
+        raise _Exit(f"error: --workers must be >= 1, got {workers}")
+    if not dist.is_available():
+        raise _Exit(f"error: --workers needs mpi4py and an MPI library: {dist._INSTALL}")
+    mpiexec = shutil.which("mpiexec", path=os.pathsep.join(
+        [str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    if mpiexec is None:
+        raise _Exit(f"error: --workers needs mpiexec, which was not found: {dist._INSTALL}")
+    command = [mpiexec, "-n", str(workers)]
+    if args.hostfile:
+        if not Path(args.hostfile).is_file():
+            raise _Exit(f"error: --hostfile {args.hostfile}: no such file")
+        command += ["-f", args.hostfile]
+    command += [sys.executable, "-m", "tensorgrad", *args.argv]
+    env = dict(os.environ)
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(name, "1")   # one BLAS thread a process: the processes use the cores
+    process = subprocess.Popen(command, env=env)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:   # mpiexec passes Ctrl-C on to every rank, which then stops
+        try:
+            return process.wait(timeout=30)
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            process.kill()
+            return 130
 
 
 def _resumed(out, given: dict):

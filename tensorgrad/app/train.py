@@ -12,6 +12,11 @@ every step) and, with a validation split, ``best.npz``: the checkpoint of the ep
 best validation accuracy so far. A run stops with `NonFiniteLossError` on a NaN or infinite
 loss, before that step changes the weights; the checkpoint of the last finished epoch is
 kept.
+
+Started by mpiexec (`tensorgrad train --workers N` does it), a run with config.workers = N
+trains data-parallel: each rank takes a DistributedSampler shard of every epoch and
+batch_size / N images a step, DistributedDataParallel averages the gradients, the reported
+loss and accuracy are over all ranks, and only rank 0 logs and writes the run folder.
 """
 from __future__ import annotations
 
@@ -28,11 +33,14 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import distributed as dist
 from .. import functional as F
 from .. import optim
 from ..autograd import no_grad
-from ..data import CIFAR10, MNIST, DataLoader, FashionMNIST, TensorDataset, transforms
+from ..data import (CIFAR10, MNIST, DataLoader, DistributedSampler, FashionMNIST,
+                    TensorDataset, transforms)
 from ..nn import models
+from ..nn.parallel import DistributedDataParallel
 from ..random import get_rng_state, manual_seed, set_rng_state
 from ..serialization import load, save
 from ..tensor import Tensor
@@ -95,7 +103,9 @@ class TrainConfig:
     crop (padding 4) and horizontal flip of training images (None: on for CIFAR-10 only).
     train_size/test_size: use only the first N images. val_split: the fraction of the
     training set held out (seeded) for validation after every epoch; early_stop: stop after
-    that many epochs without a better validation accuracy (needs val_split)."""
+    that many epochs without a better validation accuracy (needs val_split). workers: the
+    number of data-parallel processes (MPI ranks); batch_size is the global batch, split
+    evenly over them."""
 
     model: str = "lenet5"
     dataset: str = "mnist"
@@ -116,6 +126,7 @@ class TrainConfig:
     augment: bool | None = None
     val_split: float = 0.0
     early_stop: int | None = None
+    workers: int = 1
 
     def __post_init__(self):
         for name, table in (("model", MODELS), ("dataset", DATASETS),
@@ -124,7 +135,8 @@ class TrainConfig:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r} (choose from "
                                  f"{', '.join(table)})")
         for name, low in (("epochs", 1), ("batch_size", 1), ("eval_batch_size", 1),
-                          ("train_size", 1), ("test_size", 1), ("early_stop", 1)):
+                          ("train_size", 1), ("test_size", 1), ("early_stop", 1),
+                          ("workers", 1)):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or isinstance(value, bool)
                                       or value < low):
@@ -140,6 +152,10 @@ class TrainConfig:
         if self.early_stop is not None and not self.val_split:
             raise ValueError("early_stop needs a validation split (val_split > 0): stopping on "
                              "the test set would tune on it")
+        if self.batch_size % self.workers:
+            raise ValueError(f"batch_size {self.batch_size} does not split evenly over "
+                             f"{self.workers} workers (it is the global batch: use a multiple "
+                             f"of {self.workers})")
         if self.nesterov and (self.optimizer != "sgd" or not self.momentum):
             raise ValueError("nesterov needs the sgd optimizer with momentum > 0")
         if self.lr is None:
@@ -327,6 +343,11 @@ class Trainer:
     False: no bar). With a `val_loader` the model is also evaluated on it after every epoch,
     the best epoch by validation accuracy is kept in best.npz, and `early_stop` (epochs)
     ends the run when the validation accuracy stops improving.
+
+    In a distributed run (a process group of several ranks) the model trains wrapped in
+    DistributedDataParallel (`self.parallel`; `self.model` stays the plain model, so
+    checkpoints are those of a single process), losses, accuracies and evaluations are
+    combined over the ranks, and only rank 0 logs, draws progress and writes `out`.
     """
 
     def __init__(self, model, optimizer, train_loader, test_loader, epochs: int,
@@ -337,8 +358,10 @@ class Trainer:
         self.train_loader, self.test_loader = train_loader, test_loader
         self.val_loader, self.early_stop = val_loader, early_stop
         self.epochs, self.config, self.loss_fn = epochs, config, loss_fn
-        self.out = None if out is None else Path(out)
-        self.log, self.progress = log, progress
+        rank, self.world = _rank_and_size()
+        self.parallel = DistributedDataParallel(model) if self.world > 1 else model
+        self.out = None if out is None or rank else Path(out)
+        self.log, self.progress = (log, progress) if rank == 0 else (_quiet, None)
         self.epoch = 0        # finished epochs
         self.history = []     # one metrics row (dict) per finished epoch
         self.steps = []       # (epoch, step, loss, lr) of every finished step
@@ -352,6 +375,8 @@ class Trainer:
             self.log(_epoch_line(self.history[-1], self.epochs))
             if self.out is not None:
                 self.save_checkpoint()
+            if self.world > 1:
+                dist.barrier()   # no rank starts the next epoch before the checkpoint is written
         if self.stopped_early():
             self.log(f"early stop: no better validation accuracy for {self.early_stop} epochs "
                      f"(best {100 * self.best_row()['val_acc']:.2f}% at epoch "
@@ -376,26 +401,29 @@ class Trainer:
         bar = Progress(len(self.train_loader), f"epoch {epoch}/{self.epochs}", stream) \
             if stream else None
         self.model.train()
+        if isinstance(getattr(self.train_loader, "sampler", None), DistributedSampler):
+            self.train_loader.sampler.set_epoch(epoch)
         loss_sum, correct, count = 0.0, 0, 0
         start = time.perf_counter()
         steps = []
         try:
             for step, (x, y) in enumerate(self.train_loader, 1):
                 step_lr = self.optimizer.param_groups[0]["lr"]
-                loss, right = self._step(x, y, epoch, step)
+                loss, right, images = self._step(x, y, epoch, step)
                 steps.append((epoch, step, loss, step_lr))
-                loss_sum += loss * len(y.data)
+                loss_sum += loss * images
                 correct += right
-                count += len(y.data)
+                count += images
                 if bar is not None:
-                    bar.update(len(y.data), loss, right)
+                    bar.update(images, loss, right)
         finally:
             if bar is not None:
                 bar.close()
         seconds = time.perf_counter() - start
-        val = None if self.val_loader is None else evaluate(self.model, self.val_loader,
-                                                            self.loss_fn)
-        test = evaluate(self.model, self.test_loader, self.loss_fn)
+        if self.world > 1:
+            self.parallel.sync_buffers()   # evaluate (and save) rank 0's running statistics
+        val = None if self.val_loader is None else self._evaluate(self.val_loader)
+        test = self._evaluate(self.test_loader)
         self.epoch = epoch
         self.steps += steps
         return {"epoch": epoch, "lr": lr, "train_loss": loss_sum / count,
@@ -405,11 +433,17 @@ class Trainer:
                 "test_loss": test.loss, "test_acc": test.accuracy,
                 "epoch_time_s": seconds, "images_per_s": count / seconds}
 
-    def _step(self, x, y, epoch: int, step: int) -> tuple[float, int]:
-        """One optimisation step; returns the batch's mean loss and correct predictions."""
-        logits = self.model(x)
+    def _step(self, x, y, epoch: int, step: int) -> tuple[float, int, int]:
+        """One optimisation step; returns the batch's mean loss, correct predictions and
+        size (over all ranks)."""
+        logits = self.parallel(x)
         loss = self.loss_fn(logits, y)
-        value = loss.item()
+        value, right, images = loss.item(), int((logits.data.argmax(axis=1) == y.data).sum()), \
+            len(y.data)
+        if self.world > 1:   # one small Allreduce: every rank sees the same numbers
+            totals = np.array([value * images, right, images], np.float64)
+            dist.all_reduce(totals)
+            value, right, images = totals[0] / totals[2], int(totals[1]), int(totals[2])
         if not math.isfinite(value):
             raise NonFiniteLossError(epoch, step, value)
         self.optimizer.zero_grad()
@@ -417,7 +451,20 @@ class Trainer:
         self.optimizer.step()
         if self.scheduler is not None:
             self.scheduler.step()
-        return value, int((logits.data.argmax(axis=1) == y.data).sum())
+        return value, right, images
+
+    def _evaluate(self, loader) -> EvalResult:
+        """`evaluate` on loader; in a distributed run each rank holds a shard of the data and
+        the results are combined into those of the whole set."""
+        result = evaluate(self.model, loader, self.loss_fn)
+        if self.world == 1:
+            return result
+        totals = np.concatenate([[result.loss * result.confusion.sum()],
+                                 result.confusion.ravel()]).astype(np.float64)
+        dist.all_reduce(totals)
+        confusion = np.rint(totals[1:]).astype(np.int64).reshape(result.confusion.shape)
+        count = confusion.sum()
+        return EvalResult(totals[0] / count, float(np.trace(confusion)) / count, confusion)
 
     # ------------------------------------------------------------------ checkpoints
 
@@ -453,6 +500,15 @@ class Trainer:
             save(state, self.out / BEST)
         write_metrics(self.history, self.out / METRICS)
         write_rows(self.out / STEPS, _STEP_FIELDS, [dict(zip(_STEP_FIELDS, s)) for s in self.steps])
+
+
+def _rank_and_size() -> tuple[int, int]:
+    """(rank, number of ranks) of the default process group; (0, 1) outside one."""
+    return (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
+
+
+def _quiet(*_args, **_kwargs) -> None:
+    """The log of ranks other than 0."""
 
 
 def _epoch_line(row: dict, epochs: int) -> str:
@@ -526,16 +582,27 @@ def build_trainer(config: TrainConfig, out=None, datasets=None, **options) -> Tr
     val_set = None
     if config.val_split:
         train_set, val_set = split_validation(train_set, config.val_split, config.seed)
+    rank, world = _rank_and_size()
+    if config.workers != world:
+        raise ValueError(f"this run has {config.workers} worker(s) but {world} process(es) "
+                         f"run it: start it with --workers {config.workers}")
     manual_seed(config.seed)
     num_classes = len(train_set.classes) or int(train_set.labels.max()) + 1
     model = build_model(config.model, train_set.images.shape[1:], num_classes)
     optimizer = _optimizer(config, model.parameters())
     train_transform, test_transform = _transforms(config, train_set.images.shape[-1])
-    train_loader = DataLoader(train_set, config.batch_size, shuffle=True, seed=config.seed,
-                              transform=train_transform)
-    test_loader = DataLoader(test_set, config.eval_batch_size, transform=test_transform)
-    val_loader = None if val_set is None else DataLoader(val_set, config.eval_batch_size,
-                                                         transform=test_transform)
+    if world == 1:
+        train_loader = DataLoader(train_set, config.batch_size, shuffle=True, seed=config.seed,
+                                  transform=train_transform)
+    else:   # each rank: its shard of every epoch's permutation, its part of the batch
+        sampler = DistributedSampler(train_set, world, rank, shuffle=True, seed=config.seed)
+        train_loader = DataLoader(train_set, config.batch_size // world, sampler=sampler,
+                                  transform=train_transform)
+    evaluation = lambda ds: DataLoader(ds, config.eval_batch_size, transform=test_transform,
+                                       sampler=None if world == 1 else
+                                       np.arange(rank, len(ds), world))   # a shard each
+    test_loader = evaluation(test_set)
+    val_loader = None if val_set is None else evaluation(val_set)
     if config.label_smoothing:
         options.setdefault("loss_fn", functools.partial(F.cross_entropy,
                                                         label_smoothing=config.label_smoothing))

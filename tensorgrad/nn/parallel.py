@@ -50,9 +50,13 @@ class DistributedDataParallel(Module):
 
     def forward(self, *args, **kwargs):
         self._queued = False   # (a backward pass that raised never ran its averaging)
-        if self.broadcast_buffers and self.training and dist.get_world_size() > 1:
-            _broadcast_arrays(list(self.module.buffers()))
+        if self.broadcast_buffers and self.training:
+            self.sync_buffers()
         return self.module(*args, **kwargs)
+
+    def sync_buffers(self) -> None:
+        """Copy rank 0's buffers (e.g. BatchNorm running statistics) to every rank now."""
+        _broadcast_arrays(list(self.module.buffers()))
 
     @contextlib.contextmanager
     def no_sync(self):
