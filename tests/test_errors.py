@@ -166,6 +166,17 @@ CASES = [
      "read_cifar_batch(pickle.dumps({b'data': np.zeros((2, 3072), np.uint8), b'labels': [[1], [2, 3]]}),\n"
      "                 'data_batch_1')",
      CIFARError, r"data_batch_1: b'labels' must be 2 integers \(one per image\)"),
+    ("A collective before init_process_group",
+     "import tensorgrad.distributed as dist\ndist.all_reduce(tg.ones(3))",
+     RuntimeError, r"tensorgrad.distributed: the default process group has not been initialized; call "
+                   r"init_process_group\(\) first"),
+    ("A DistributedSampler rank outside the group",
+     "from tensorgrad.data import DistributedSampler\nDistributedSampler(list(range(10)), num_replicas=2, rank=2)",
+     ValueError, r"DistributedSampler: rank must be in \[0, 1\] for 2 replicas, got 2"),
+    ("A global batch that does not split over the workers",
+     "from tensorgrad.train import TrainConfig\nTrainConfig(batch_size=63, workers=2)",
+     ValueError, r"batch_size 63 does not split evenly over 2 workers \(it is the global batch: use a "
+                 r"multiple of 2\)"),
 ]
 
 
