@@ -115,6 +115,27 @@ def check_ddp_equals_one_process(rank, world):
                                            err_msg=f"{name} batchnorm={batchnorm} {key}")
 
 
+def check_unused_parameters_and_no_sync(rank, world):
+    model = DistributedDataParallel(nn.ModuleList([nn.Linear(3, 2), nn.Linear(3, 2),
+                                                   nn.Linear(3, 2)]))
+    first, second, never = model.module
+    x = tg.ones(4, 3) * (rank + 1)
+    out = first(x).sum() + (second(x).sum() if rank == 0 else 0)
+    out.backward()   # `second` has a gradient on rank 0 only, `never` on no rank
+    assert model.reduce_calls == 1
+    np.testing.assert_allclose(first.weight.grad.data, np.full((2, 3), (4 + 8) / 2))
+    np.testing.assert_allclose(second.weight.grad.data, np.full((2, 3), 4 / 2))  # 0 on rank 1
+    assert never.weight.grad is None
+    model.zero_grad()
+    with model.no_sync():   # accumulate locally, then one averaging covers both passes
+        first(x).sum().backward()
+    assert model.reduce_calls == 1
+    np.testing.assert_allclose(first.weight.grad.data, np.full((2, 3), 4.0 * (rank + 1)))
+    first(x).sum().backward()
+    assert model.reduce_calls == 2
+    np.testing.assert_allclose(first.weight.grad.data, np.full((2, 3), (8 + 16) / 2))
+
+
 def check_sync_batchnorm(rank, world):
     rng = np.random.default_rng(7)
     x = rng.standard_normal((6, 3, 4, 5)) * 2 + 1

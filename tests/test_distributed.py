@@ -35,7 +35,7 @@ def mpiexec(*args, n=2, timeout=TIMEOUT, env=None):
 @needs_mpi
 def test_two_ranks_equal_one_process():
     checks = ["collectives", "wrap", "mismatch", "ddp_equals_one_process", "sync_batchnorm",
-              "sampler_defaults"]
+              "unused_parameters_and_no_sync", "sampler_defaults"]
     result = mpiexec(HERE / "distributed_worker.py", *checks)
     assert result.returncode == 0, result.stdout + result.stderr
     for check in checks:
