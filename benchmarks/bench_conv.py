@@ -8,7 +8,9 @@ told to keep its big blocks (PERF_NOTES: mallopt through ctypes).
     python benchmarks/bench_conv.py [--repeats 10] [--rounds 5]
 
 Both frameworks use OPENBLAS_NUM_THREADS threads when it is set (else all cores): on a busy
-machine, OPENBLAS_NUM_THREADS=1 gives steadier numbers.
+machine, OPENBLAS_NUM_THREADS=1 gives steadier numbers. This is a kernel-level view of where
+time goes; the speed comparison of whole training steps, each framework in its own process at
+its defaults, is `bench_train.py`.
 """
 from __future__ import annotations
 
@@ -16,13 +18,15 @@ import argparse
 import os
 import statistics
 
-# common first: it sets OpenBLAS's thread environment, which counts only before NumPy loads
-from common import interleaved_rounds, machine, paired_ratio, try_import_torch  # isort: skip
-import numpy as np
+from common import (in_process_environment, interleaved_rounds, machine,  # isort: skip
+                    paired_ratio, try_import_torch)
 
-import tensorgrad as tg
-from tensorgrad.ops.conv import conv2d
-from tensorgrad.ops.pool import max_pool2d
+in_process_environment()  # before NumPy loads: OpenBLAS threads sleep soon (PERF_NOTES)
+import numpy as np  # noqa: E402
+
+import tensorgrad as tg  # noqa: E402
+from tensorgrad.ops.conv import conv2d  # noqa: E402
+from tensorgrad.ops.pool import max_pool2d  # noqa: E402
 
 # name, (N, C, H, W), (K, kh, kw), padding, whether the input needs a gradient
 CONVS = [

@@ -12,12 +12,13 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from common import (interleaved_rounds, machine, paired_ratio,  # isort: skip  (env first)
-                    try_import_torch)
+from common import (in_process_environment, interleaved_rounds, machine,  # isort: skip
+                    paired_ratio, try_import_torch)
 
-import numpy as np
+in_process_environment()  # before NumPy loads: OpenBLAS threads sleep soon (PERF_NOTES)
+import numpy as np  # noqa: E402
 
-import tensorgrad as tg
+import tensorgrad as tg  # noqa: E402
 
 
 def chain(x, n_ops: int):

@@ -1,19 +1,102 @@
-"""Shared benchmark plumbing: fair side-by-side timing of tensorgrad and PyTorch in one process.
+"""Shared benchmark plumbing.
 
-Import this module before numpy or torch: OpenBLAS reads the environment it sets only when it
-is loaded."""
+Framework against framework (`bench_train.py`, `compare_torch_training.py`): each
+measurement runs in its own fresh Python process (`fresh_process`, `Worker`) with a copy of
+the user's environment and the framework's default threads, the two frameworks alternating
+A B A B over several pairs; a ratio is the median of the per-pair ratios, shown with their
+min-max (`paired`). Nothing is set for one framework that could slow the other: NumPy's
+OpenBLAS threads and PyTorch's OpenMP threads never share a process. The one-thread
+("per core") measurements limit each framework the way its users would: OPENBLAS_NUM_THREADS
+and OMP_NUM_THREADS set to 1 before NumPy loads, and `torch.set_num_threads(1)`.
+
+Kernel against kernel in one process (`bench_conv.py`, `bench_overhead.py`):
+`in_process_environment`, `median_ms`, `interleaved_rounds`, `paired_ratio`. These show
+where time goes op by op; the published speed comparison is `bench_train.py`.
+
+This module imports neither NumPy nor PyTorch at load time.
+"""
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 
-# Let OpenBLAS workers sleep soon after each call: spinning threads would slow torch (PERF_NOTES).
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 QUIESCE_S = 0.15
+ONE_THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+# ---------------------------------------------------------------- one framework per process
+
+def limit_numpy_to_one_thread() -> None:
+    """Make NumPy's BLAS single-threaded, as a user would: through the environment, before
+    NumPy is loaded."""
+    if "numpy" in sys.modules:
+        raise RuntimeError("limit_numpy_to_one_thread: numpy is already loaded")
+    for name in ONE_THREAD_ENV:
+        os.environ[name] = "1"
+
+
+def fresh_process(script: str, args: list, timeout: float = 600) -> dict:
+    """Run `python script *args` in a new process with a copy of this one's environment and
+    return the JSON object it prints on its last line of output."""
+    result = subprocess.run([sys.executable, script, *map(str, args)], env=dict(os.environ),
+                            capture_output=True, text=True, timeout=timeout)
+    if result.returncode:
+        raise RuntimeError(f"{script} {' '.join(map(str, args))} failed:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+class Worker:
+    """A fresh process running `python script *args` that answers requests: each `ask`
+    writes one line to its stdin and reads one JSON line from its stdout. Between requests
+    it sleeps, so two workers can take turns without sharing a process."""
+
+    def __init__(self, script: str, args: list):
+        self.process = subprocess.Popen([sys.executable, script, *map(str, args)],
+                                        env=dict(os.environ), stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+
+    def ask(self, request: str = "next") -> dict:
+        self.process.stdin.write(request + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"worker {self.process.args} ended (exit {self.process.wait()})")
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.process.stdin and not self.process.stdin.closed:
+            self.process.stdin.close()
+        self.process.wait()
+
+
+def serve(handle) -> None:
+    """The worker side of `Worker`: answer each stdin line with handle(line) as one JSON
+    line (the process's real stdout; anything else printed goes to stderr)."""
+    out, sys.stdout = sys.stdout, sys.stderr
+    for line in sys.stdin:
+        out.write(json.dumps(handle(line.strip())) + "\n")
+        out.flush()
+
+
+def paired(a: list, b: list) -> tuple[float, float, float]:
+    """(median, min, max) of the per-pair ratios a[i] / b[i]."""
+    ratios = [x / y for x, y in zip(a, b)]
+    return statistics.median(ratios), min(ratios), max(ratios)
+
+
+# ---------------------------------------------------------------- kernels in one process
+
+def in_process_environment() -> None:
+    """For in-process kernel comparisons only: OpenBLAS workers sleep soon after each call,
+    so spinning NumPy threads do not slow the PyTorch call that follows (PERF_NOTES). Call
+    before NumPy loads. Never used for `bench_train.py`'s numbers."""
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 
 def median_ms(fn, repeats: int, warmup: int = 2) -> float:
@@ -39,32 +122,45 @@ def interleaved_rounds(candidates: dict, repeats: int, rounds: int = 3) -> dict:
     return samples
 
 
-def interleaved(candidates: dict, repeats: int, rounds: int = 3) -> dict:
-    """Median ms per candidate over `interleaved_rounds`."""
-    return {name: statistics.median(v)
-            for name, v in interleaved_rounds(candidates, repeats, rounds).items()}
-
-
 def paired_ratio(rounds: dict, numerator: str, denominator: str) -> float:
     """The median over rounds of numerator ms / denominator ms, each pair measured seconds
     apart: steadier than a ratio of medians when the machine's speed drifts."""
     return statistics.median(a / b for a, b in zip(rounds[numerator], rounds[denominator]))
 
 
+# ---------------------------------------------------------------- reporting
+
+def version(package: str) -> str | None:
+    """An installed package's version, without importing it (None when absent)."""
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def machine() -> str:
     """CPU model, cores and versions, for the header of a results table."""
-    import numpy as np
-
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    torch = try_import_torch()
-    versions = f"numpy {np.__version__}" + (f", PyTorch {torch.__version__}" if torch else "")
+    versions = f"numpy {version('numpy')}"
+    if version("torch"):
+        versions += f", PyTorch {version('torch')}"
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {versions}"
 
+
+def load_average() -> str:
+    """The 1-minute load average, or '?' where the OS does not tell."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "?"
+
+
+# ---------------------------------------------------------------- PyTorch twins
 
 def torch_model(torch, name: str, in_channels: int, num_classes: int, in_features: int):
     """The PyTorch twin of `tensorgrad.nn.models.<name>`, with the same state_dict names."""
@@ -97,9 +193,9 @@ def torch_model(torch, name: str, in_channels: int, num_classes: int, in_feature
 
 
 def try_import_torch():
+    """torch at its default threads, or None when it is not installed."""
     try:
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(os.cpu_count() or 1)
     return torch

@@ -1,55 +1,61 @@
-"""Train the same model with tensorgrad and with PyTorch CPU, side by side: same
-architecture and initial weights, optimizer, per-batch schedule, batches, data order and
+"""Train the same model with tensorgrad and with PyTorch CPU, each in its own fresh process:
+same architecture and initial weights, optimizer, per-batch schedule, batches, data order and
 augmentation (both read the batches of tensorgrad's DataLoader with the run's seed).
 
     python benchmarks/compare_torch_training.py                        # LeNet-5, MNIST, 10 epochs
+    python benchmarks/compare_torch_training.py --model mnist_cnn --dataset fashion-mnist --epochs 4
+    python benchmarks/compare_torch_training.py --one-thread           # per core: 1 thread each
     python benchmarks/compare_torch_training.py --tensorgrad-run runs/a  # reuse a finished run
-    python benchmarks/compare_torch_training.py --model mnist_cnn --dataset fashion-mnist
 
-Options are those of `tensorgrad train`. Reports test accuracy after every epoch, and
+Options are those of `tensorgrad train`. The two frameworks train in two processes started
+fresh with a copy of your environment, each at its defaults (PyTorch: its default threads
+and glibc's default malloc; tensorgrad: as imported, its malloc tuning included), and take
+turns epoch by epoch: tensorgrad's epoch 1, PyTorch's epoch 1, tensorgrad's epoch 2, ... so
+that each pair of epochs sees the same machine. Reports test accuracy after every epoch,
 seconds per epoch and images/s of the training passes (medians over epochs; evaluation not
-included). With --tensorgrad-run, the tensorgrad numbers come from that run's metrics.csv
-(its settings are used for PyTorch too) instead of training again.
+included), and the speed ratio as the median of the per-epoch ratios with their min-max.
+--one-thread gives each framework one thread (OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 before
+NumPy loads for tensorgrad, torch.set_num_threads(1) for PyTorch). With --tensorgrad-run,
+tensorgrad's numbers come from that run's metrics.csv (its settings are used for PyTorch
+too) and only PyTorch trains: its ratio then compares epochs measured at different times.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import statistics
+import sys
 import time
 
-_OMP_WAIT_POLICY = os.environ.get("OMP_WAIT_POLICY")
-from common import machine, torch_model, try_import_torch  # noqa: E402 (sets OpenBLAS env)
+from common import (Worker, limit_numpy_to_one_thread, machine, paired, serve,  # isort: skip
+                    torch_model, version)
 
-if _OMP_WAIT_POLICY is None:
-    # The frameworks train one after the other, not interleaved, so PyTorch keeps its
-    # default OpenMP threads: the PASSIVE policy common.py sets costs it ~30% on LeNet-5.
-    os.environ.pop("OMP_WAIT_POLICY", None)
-
-import tensorgrad as tg
-from tensorgrad.app.train import (OPTIMIZERS, SCHEDULES, TrainConfig, build_trainer,
-                              load_checkpoint, read_metrics)
+HERE = os.path.dirname(os.path.abspath(__file__))
+QUIESCE_S = 0.2
 
 
-def torch_optimizer(torch, config: TrainConfig, params, steps_per_epoch: int):
-    options = dict(lr=config.lr, weight_decay=config.weight_decay)
-    if config.optimizer in ("sgd", "rmsprop"):
-        options["momentum"] = config.momentum
-    cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD,
-           "rmsprop": torch.optim.RMSprop}[config.optimizer]
-    optimizer = cls(params, **options)
-    steps = config.epochs * steps_per_epoch
-    if config.schedule == "cosine":
-        return optimizer, torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
-    if config.schedule == "step":
-        return optimizer, torch.optim.lr_scheduler.StepLR(
-            optimizer, step_size=-(-config.epochs // 3) * steps_per_epoch, gamma=0.1)
-    return optimizer, None
+# ---------------------------------------------------------------- the two workers
+
+def tensorgrad_worker(config):
+    """Serve one tensorgrad training epoch per request."""
+    from tensorgrad.app.train import build_trainer
+
+    trainer = build_trainer(config, progress=None, log=lambda line: None)
+    return lambda request: _row(trainer.train_epoch())
 
 
-def train_torch(torch, config: TrainConfig) -> list[dict]:
-    """Train the PyTorch twin from tensorgrad's initial weights on tensorgrad's batches."""
+def torch_worker(config, threads: int | None):
+    """Serve one PyTorch training epoch (and test evaluation) per request, from tensorgrad's
+    initial weights on tensorgrad's batches."""
+    os.environ["TENSORGRAD_TUNE_MALLOC"] = "0"  # PyTorch keeps glibc's malloc defaults
+    import torch
+
+    from tensorgrad.app.train import build_trainer
+
+    if threads:
+        torch.set_num_threads(threads)
     reference = build_trainer(config, progress=None)   # same seed: same weights and loaders
     images = reference.train_loader.images
     model = torch_model(torch, config.model, images.shape[1], 10, int(images[0].size))
@@ -57,9 +63,12 @@ def train_torch(torch, config: TrainConfig) -> list[dict]:
                            for k, v in reference.model.state_dict().items()})
     optimizer, scheduler = torch_optimizer(torch, config, model.parameters(),
                                            len(reference.train_loader))
-    loss_fn = torch.nn.CrossEntropyLoss()
-    rows = []
-    for epoch in range(1, config.epochs + 1):
+    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    epoch = 0
+
+    def train_epoch(request):
+        nonlocal epoch
+        epoch += 1
         model.train()
         count, start = 0, time.perf_counter()
         for x, y in reference.train_loader:
@@ -79,11 +88,50 @@ def train_torch(torch, config: TrainConfig) -> list[dict]:
                 predicted = model(torch.from_numpy(x.data)).argmax(1)
                 correct += int((predicted == torch.from_numpy(y.data)).sum())
                 total += len(y.data)
-        rows.append({"epoch": epoch, "test_acc": correct / total, "epoch_time_s": seconds,
-                     "images_per_s": count / seconds})
-        print(_line("torch", rows[-1], config.epochs), flush=True)
-    return rows
+        return {"epoch": epoch, "test_acc": correct / total, "epoch_time_s": seconds,
+                "images_per_s": count / seconds}
+    return train_epoch
 
+
+def torch_optimizer(torch, config, params, steps_per_epoch: int):
+    """PyTorch's optimizer and per-batch scheduler for config, as `tensorgrad train` builds
+    its own."""
+    options = dict(lr=config.lr, weight_decay=config.weight_decay)
+    if config.optimizer in ("sgd", "rmsprop"):
+        options["momentum"] = config.momentum
+    if config.nesterov:
+        options["nesterov"] = True
+    cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD,
+           "rmsprop": torch.optim.RMSprop}[config.optimizer]
+    optimizer = cls(params, **options)
+    steps = config.epochs * steps_per_epoch
+    if config.schedule == "cosine":
+        return optimizer, torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+    if config.schedule == "onecycle":
+        return optimizer, torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr,
+                                                              total_steps=steps)
+    if config.schedule == "step":
+        return optimizer, torch.optim.lr_scheduler.StepLR(
+            optimizer, step_size=-(-config.epochs // 3) * steps_per_epoch, gamma=0.1)
+    return optimizer, None
+
+
+def _row(row: dict) -> dict:
+    return {k: row[k] for k in ("epoch", "test_acc", "epoch_time_s", "images_per_s")}
+
+
+def child(framework: str, config_json: str, threads: int | None) -> None:
+    """A worker process: limit threads as a user would, then serve epochs."""
+    if threads and framework == "tensorgrad":
+        limit_numpy_to_one_thread()
+    from tensorgrad.app.train import TrainConfig
+
+    config = TrainConfig(**json.loads(config_json))
+    serve(tensorgrad_worker(config) if framework == "tensorgrad"
+          else torch_worker(config, threads))
+
+
+# ---------------------------------------------------------------- the parent
 
 def _line(name: str, row: dict, epochs: int) -> str:
     return (f"{name:>10} epoch {int(row['epoch'])}/{epochs}: test acc "
@@ -91,17 +139,10 @@ def _line(name: str, row: dict, epochs: int) -> str:
             f"{row['images_per_s']:,.0f} img/s")
 
 
-def train_tensorgrad(config: TrainConfig) -> list[dict]:
-    trainer = build_trainer(config, progress=None, log=lambda line: None)
-    rows = []
-    while trainer.epoch < config.epochs:
-        rows.append(trainer.train_epoch())
-        print(_line("tensorgrad", rows[-1], config.epochs), flush=True)
-    return rows
-
-
-def from_run(run: str) -> tuple[TrainConfig, list[dict]]:
+def from_run(run: str):
     """The config and per-epoch rows of a finished `tensorgrad train` run."""
+    from tensorgrad.app.train import load_checkpoint, read_metrics
+
     config = load_checkpoint(run)["config"]
     metrics = read_metrics(f"{run}/metrics.csv")
     rows = [dict(zip(metrics, values)) for values in zip(*metrics.values())]
@@ -117,25 +158,59 @@ def summary(name: str, rows: list[dict]) -> str:
             f"{100 * max(r['test_acc'] for r in rows):.2f}% | {seconds:.1f} | {rate:,.0f} |")
 
 
-_TYPES = {"epochs": int, "batch_size": int, "seed": int, "eval_batch_size": int,
-          "train_size": int, "test_size": int, "lr": float, "momentum": float,
-          "weight_decay": float}
-_CHOICES = {"optimizer": list(OPTIMIZERS), "schedule": SCHEDULES}
+def train_both(config, tg_rows, threads) -> tuple[list, list]:
+    """Epoch by epoch, tensorgrad's worker then PyTorch's (tensorgrad's rows given: PyTorch
+    only)."""
+    args = ["--child-config", json.dumps(dataclasses.asdict(config))]
+    if threads:
+        args += ["--threads", threads]
+    script = os.path.join(HERE, "compare_torch_training.py")
+    workers = {"torch": Worker(script, ["--child", "torch", *args])}
+    if tg_rows is None:
+        workers["tensorgrad"] = Worker(script, ["--child", "tensorgrad", *args])
+    rows = {"tensorgrad": tg_rows or [], "torch": []}
+    try:
+        for epoch in range(config.epochs):
+            for name in ("tensorgrad", "torch"):
+                if name in workers:
+                    time.sleep(QUIESCE_S)
+                    rows[name].append(workers[name].ask())
+                    print(_line(name, rows[name][-1], config.epochs), flush=True)
+                elif len(rows[name]) > epoch:
+                    print(_line(name, rows[name][epoch], config.epochs), flush=True)
+    finally:
+        for worker in workers.values():
+            worker.close()
+    return rows["tensorgrad"], rows["torch"]
+
+
+def _flag(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected yes or no, got {text!r}")
 
 
 def main() -> None:
+    from tensorgrad.app.train import OPTIMIZERS, SCHEDULES, TrainConfig
+
+    types = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
+    parse = {"int": int, "float": float, "bool": _flag}
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tensorgrad-run", metavar="RUN_DIR",
                         help="take tensorgrad's numbers (and all settings) from this run")
+    parser.add_argument("--one-thread", action="store_true",
+                        help="one thread per framework (per-core speed)")
     defaults = TrainConfig()
     for field in dataclasses.fields(TrainConfig):
-        parser.add_argument("--" + field.name.replace("_", "-"),
-                            type=_TYPES.get(field.name, str), choices=_CHOICES.get(field.name),
+        kind = str(types[field.name]).split()[0].split("|")[0]
+        parser.add_argument("--" + field.name.replace("_", "-"), type=parse.get(kind, str),
+                            choices={"optimizer": list(OPTIMIZERS),
+                                     "schedule": SCHEDULES}.get(field.name),
                             default=None if field.name == "lr" else getattr(defaults, field.name))
     args = parser.parse_args()
-    malloc = tg.tune_malloc()
-    torch = try_import_torch()
-    if torch is None:
+    if not version("torch"):
         raise SystemExit("PyTorch is not installed")
     if args.tensorgrad_run:
         config, tg_rows = from_run(args.tensorgrad_run)
@@ -143,23 +218,29 @@ def main() -> None:
         config = TrainConfig(**{f.name: getattr(args, f.name)
                                 for f in dataclasses.fields(TrainConfig)})
         tg_rows = None
-    print(f"{machine()}; torch {torch.__version__} ({torch.get_num_threads()} threads); "
-          f"glibc malloc tuned: {'yes' if malloc else 'no'}")
+    threads = 1 if args.one_thread else None
+    print(f"{machine()}; each framework in its own fresh process, "
+          f"{'1 thread each' if threads else 'default threads'}")
     print(f"{config.model} on {config.dataset}: {config.epochs} epochs, {config.optimizer} "
           f"lr {config.lr:g}, {config.schedule} schedule, batch {config.batch_size}, "
           f"seed {config.seed}\n")
-    torch_rows = train_torch(torch, config)
-    if tg_rows is None:
-        time.sleep(0.2)   # let OpenBLAS threads quiesce after torch (PERF_NOTES)
-        tg_rows = train_tensorgrad(config)
-    else:
-        for row in tg_rows:
-            print(_line("tensorgrad", row, config.epochs))
+    tg_rows, torch_rows = train_both(config, tg_rows, threads)
+    ratio = paired([r["images_per_s"] for r in tg_rows], [r["images_per_s"] for r in torch_rows])
     print("\n| framework | final test acc | best test acc | s/epoch (median) | "
           "images/s (median) |\n|---|---|---|---|---|")
-    print(summary(f"tensorgrad {tg.__version__}", tg_rows))
-    print(summary(f"PyTorch {torch.__version__}", torch_rows))
+    print(summary(f"tensorgrad {version('tensorgrad')}", tg_rows))
+    print(summary(f"PyTorch {version('torch')}", torch_rows))
+    print(f"\ntensorgrad / PyTorch speed: {ratio[0]:.2f} (per-epoch ratios "
+          f"{ratio[1]:.2f}-{ratio[2]:.2f})")
 
 
 if __name__ == "__main__":
-    main()
+    if "--child" in sys.argv:
+        child_parser = argparse.ArgumentParser()
+        child_parser.add_argument("--child", choices=["tensorgrad", "torch"])
+        child_parser.add_argument("--child-config")
+        child_parser.add_argument("--threads", type=int)
+        child_args = child_parser.parse_args()
+        child(child_args.child, child_args.child_config, child_args.threads)
+    else:
+        main()
