@@ -13,6 +13,7 @@ from .ops.loss import BinaryCrossEntropy
 from .ops.movement import Scatter
 from .ops.normalization import BatchNorm
 from .ops.pool import avg_pool2d, max_pool2d
+from ._spellings import torch_names
 from .tensor import Tensor, where
 
 __all__ = [
@@ -43,11 +44,13 @@ def tanh(x: Tensor) -> Tensor:
     return x.tanh()
 
 
+@torch_names
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along axis, shifted by the maximum so it never overflows."""
     return x.softmax(axis)
 
 
+@torch_names
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """x - logsumexp(x) along axis (finite for any finite x)."""
     return x.log_softmax(axis)
@@ -56,6 +59,7 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 # ---------------------------------------------------------------------------- layers
 
 
+@torch_names
 def flatten(x: Tensor, start_axis: int = 0, end_axis: int = -1) -> Tensor:
     """Merge axes start_axis..end_axis into one."""
     return x.flatten(start_axis, end_axis)

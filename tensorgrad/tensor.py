@@ -18,7 +18,10 @@ import numbers
 
 import numpy as np
 
-from . import autograd, random
+from . import autograd, random, return_types
+from . import devices
+from ._spellings import both_given, torch_names
+from .dtypes import as_dtype, type_name
 from .ops import elementwise as ew
 from .ops import linalg, movement, reduce
 
@@ -40,17 +43,30 @@ def get_default_dtype() -> np.dtype:
 
 
 def as_array(data, dtype=None) -> np.ndarray:
-    """Convert data to an ndarray: float data to the default dtype unless `dtype` is given."""
+    """Convert data to an ndarray: float data to the default dtype unless `dtype` is given.
+    Data that is not numbers (str, bytes, dates, records, objects, ragged lists) is refused."""
     if isinstance(data, Tensor):
         data = data.data
-    if dtype is not None:
-        return np.asarray(data, dtype=np.dtype(dtype))
-    array = np.asarray(data)
-    if array.dtype.kind == "f" and array.dtype != _default_dtype:
+    try:
+        array = np.asarray(data) if dtype is None else np.asarray(data, dtype=as_dtype(dtype, "tensor"))
+    except ValueError as error:  # ragged nesting, or strings that are not numbers
+        raise ValueError(f"tensor: cannot make a tensor from {_describe(data)}: {error}") from None
+    check_numeric(array, data)
+    if dtype is None and array.dtype.kind == "f" and array.dtype != _default_dtype:
         array = array.astype(_default_dtype)
-    elif array.dtype.kind == "O":
-        raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} data")
     return array
+
+
+def _describe(data) -> str:
+    text = repr(data)
+    return f"{type(data).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def check_numeric(array: np.ndarray, data) -> None:
+    """Refuse an array whose dtype is not numbers or bool, naming what was passed."""
+    if array.dtype.kind not in "biufc" or array.dtype.fields is not None:
+        raise TypeError(f"tensor: cannot make a tensor from {_describe(data)} (NumPy dtype "
+                        f"{array.dtype}); tensors hold numbers or bools")
 
 
 def _unary_inplace(method: str):
@@ -90,6 +106,7 @@ class Tensor:
 
     def __init__(self, data, requires_grad: bool = False):
         if isinstance(data, np.ndarray):
+            check_numeric(data, data)
             self.data = data
         else:  # a NumPy scalar keeps its dtype; Python data gets the default dtype rules
             self.data = np.asarray(data) if isinstance(data, np.generic) else as_array(data)
@@ -263,6 +280,56 @@ class Tensor:
         """The number of elements."""
         return self.data.size
 
+    def size(self, dim: int | None = None):
+        """The shape (PyTorch's spelling), or the size of one axis: x.size(1)."""
+        if dim is None:
+            return self.shape
+        try:
+            return self.shape[dim]
+        except (IndexError, TypeError):
+            raise IndexError(f"size: dimension {dim!r} is out of range for a tensor of shape "
+                             f"{self.shape}") from None
+
+    def dim(self) -> int:
+        """The number of dimensions (PyTorch's spelling of ndim)."""
+        return self.data.ndim
+
+    @property
+    def device(self) -> devices.device:
+        """Where this tensor's memory lives: always device('cpu') today."""
+        return devices.CPU
+
+    is_cuda = False
+
+    def cpu(self) -> "Tensor":
+        """This tensor on the CPU: itself."""
+        return self
+
+    def contiguous(self) -> "Tensor":
+        """A tensor with C-contiguous memory: itself if it has it, else a copy (on the tape)."""
+        return self if self.data.flags.c_contiguous else self.clone()
+
+    def is_contiguous(self) -> bool:
+        return bool(self.data.flags.c_contiguous)
+
+    def _one_number(self, kind: str):
+        if self.data.size != 1:
+            raise TypeError(f"{kind}(): only a tensor with one element can be converted to a "
+                            f"Python {kind}, this one has shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def __float__(self) -> float:
+        return float(self._one_number("float"))
+
+    def __int__(self) -> int:
+        return int(self._one_number("int"))
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu":
+            raise TypeError(f"only an integer tensor with one element can be used as an index, "
+                            f"this one is {self.dtype} with shape {self.shape}")
+        return int(self._one_number("int"))
+
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -304,18 +371,43 @@ class Tensor:
 
     # ------------------------------------------------------------------ dtype
 
-    def to(self, dtype) -> "Tensor":
-        """This tensor converted to `dtype` (differentiable; self if it already has it)."""
-        dtype = np.dtype(dtype)
-        return self if dtype == self.dtype else ew.Cast.apply(self, dtype=dtype)
+    def to(self, *args, dtype=None, device=None, copy: bool = False, non_blocking: bool = False):
+        """This tensor on a device and/or with a dtype, as PyTorch's ``to``: ``x.to(dtype)``,
+        ``x.to("cpu")``, ``x.to(device, dtype)``, ``x.to(other)`` (other's device and dtype),
+        ``x.to(dtype=...)``. The cast is differentiable; self is returned when nothing changes
+        (``x.to(None)`` changes nothing) unless copy=True. An unavailable device is an error."""
+        dtype = devices.to_arguments(args, dtype, device, "to")
+        dtype = self.dtype if dtype is None else as_dtype(dtype, "to")
+        if dtype == self.dtype:
+            return self.clone() if copy else self
+        return ew.Cast.apply(self, dtype=dtype)
 
-    astype = to
+    def astype(self, dtype) -> "Tensor":
+        """This tensor converted to dtype (NumPy's spelling of to(dtype))."""
+        return self.to(as_dtype(dtype, "astype"))
+
+    def type(self, dtype=None):
+        """Without an argument, PyTorch's type name: 'tensorgrad.FloatTensor' for float32
+        (``tensorgrad.`` where PyTorch writes ``torch.``); with a dtype, x.to(dtype)."""
+        return type_name(self.dtype) if dtype is None else self.to(dtype)
 
     def float(self) -> "Tensor":
         return self.to(np.float32)
 
     def double(self) -> "Tensor":
         return self.to(np.float64)
+
+    def half(self) -> "Tensor":
+        return self.to(np.float16)
+
+    def long(self) -> "Tensor":
+        return self.to(np.int64)
+
+    def int(self) -> "Tensor":
+        return self.to(np.int32)
+
+    def bool(self) -> "Tensor":
+        return self.to(np.bool_)
 
     # ------------------------------------------------------------------ arithmetic
 
@@ -364,11 +456,18 @@ class Tensor:
     def __matmul__(self, other):
         return linalg.MatMul.apply(self, self._operand(other))
 
+    matmul = __matmul__
+
+    def pow(self, exponent):
+        return self ** exponent
+
     def __rmatmul__(self, other):
         return linalg.MatMul.apply(self._operand(other), self)
 
     def __neg__(self):
         return ew.Neg.apply(self)
+
+    neg = __neg__
 
     def __pos__(self):
         return self
@@ -573,9 +672,13 @@ class Tensor:
     def __ne__(self, other):
         return Tensor(self.data != self._operand(other).data)
 
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    @torch_names
     def any(self, axis=None, keepdims: bool = False) -> "Tensor":
         return Tensor(np.any(self.data, axis=axis, keepdims=keepdims))
 
+    @torch_names
     def all(self, axis=None, keepdims: bool = False) -> "Tensor":
         return Tensor(np.all(self.data, axis=axis, keepdims=keepdims))
 
@@ -602,6 +705,12 @@ class Tensor:
     def tanh(self):
         return ew.Tanh.apply(self)
 
+    def sin(self):
+        return ew.Sin.apply(self)
+
+    def cos(self):
+        return ew.Cos.apply(self)
+
     def maximum(self, other):
         """Elementwise maximum (ties split the gradient evenly)."""
         return ew.Maximum.apply(self, self._operand(other))
@@ -610,60 +719,181 @@ class Tensor:
         """Elementwise minimum (ties split the gradient evenly)."""
         return ew.Minimum.apply(self, self._operand(other))
 
-    def clip(self, lo=None, hi=None):
-        """Clamp to [lo, hi] (either may be None); gradient 1 inside, boundaries included."""
+    def clip(self, min=None, max=None):
+        """Clamp to [min, max] (either may be None, each a number or a tensor); gradient 1
+        inside, boundaries included."""
         out = self
-        if lo is not None:
-            out = where(self.data < lo, self._operand(lo), out)
-        if hi is not None:
-            out = where(self.data > hi, self._operand(hi), out)
+        if min is not None:
+            out = where(self.data < self._operand(min).data, self._operand(min), out)
+        if max is not None:
+            out = where(self.data > self._operand(max).data, self._operand(max), out)
         return out
 
-    # ------------------------------------------------------------------ reductions
+    clamp = clip
 
+    def clamp_min(self, min):
+        return self.clip(min=min)
+
+    def clamp_max(self, max):
+        return self.clip(max=max)
+
+    def masked_fill(self, mask, value):
+        """A copy with value (a number or a one-element tensor) where the bool mask
+        (broadcast to this shape) holds; the gradient flows to the other elements."""
+        mask = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+        if mask.dtype != np.bool_:
+            raise TypeError(f"masked_fill: the mask must be bool, got {mask.dtype}")
+        return where(mask, self._operand(value), self)
+
+    # ------------------------------------------------------------------ reductions
+    # NumPy's argument names (axis=, keepdims=) and PyTorch's (dim=, keepdim=) both work.
+
+    @torch_names
     def sum(self, axis=None, keepdims: bool = False):
         return reduce.Sum.apply(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims: bool = False):
-        """Maximum over axes; tied maxima share the gradient evenly."""
+    def max(self, dim=None, keepdim=None, *, axis=None, keepdims=None):
+        """The maximum. ``x.max()`` and ``x.max(axis=...)`` (an int or a tuple of axes) give
+        the values, tied maxima sharing the gradient evenly (NumPy's max, PyTorch's amax).
+        ``x.max(dim)`` with one int dim gives PyTorch's named tuple (values, indices), the
+        gradient going to the element at the index; ``x.max(other)`` with a Tensor is
+        ``maximum(x, other)``."""
+        return self._extreme("max", dim, keepdim, axis, keepdims)
+
+    def min(self, dim=None, keepdim=None, *, axis=None, keepdims=None):
+        """The minimum: ``x.min()``, ``x.min(axis=...)``, ``x.min(dim)`` -> (values, indices)
+        and ``x.min(other)``, as `max`."""
+        return self._extreme("min", dim, keepdim, axis, keepdims)
+
+    def _extreme(self, op: str, dim, keepdim, axis, keepdims):
+        if isinstance(dim, Tensor):
+            return self.maximum(dim) if op == "max" else self.minimum(dim)
+        keepdims = bool(_one_of(op, "keepdims", keepdims, "keepdim", keepdim))
+        if isinstance(dim, (int, np.integer)) and axis is None:
+            source, axis = self._one_axis(dim, op)
+            if source.shape[axis] == 0:
+                raise ValueError(f"{op}: cannot reduce an empty dimension {dim} (shape {self.shape})")
+            pick = np.argmax if op == "max" else np.argmin
+            return self._picked(op, source, pick(source.data, axis=axis, keepdims=True), axis, keepdims)
+        primitive = reduce.Max if op == "max" else reduce.Min
+        return primitive.apply(self, axis=_one_of(op, "axis", axis, "dim", dim), keepdims=keepdims)
+
+    @torch_names
+    def amax(self, axis=None, keepdims: bool = False):
+        """The maximum over axes (an int or a tuple); tied maxima share the gradient evenly."""
         return reduce.Max.apply(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims: bool = False):
-        """Minimum over axes; tied minima share the gradient evenly."""
+    @torch_names
+    def amin(self, axis=None, keepdims: bool = False):
+        """The minimum over axes (an int or a tuple); tied minima share the gradient evenly."""
         return reduce.Min.apply(self, axis=axis, keepdims=keepdims)
+
+    def _one_axis(self, dim, op: str) -> tuple:
+        """(source, axis): the tensor to select from (a 0-d one as shape (1,)) and dim as a
+        non-negative axis of it."""
+        if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+            raise TypeError(f"{op}: dim must be one int, got {dim!r} (shape {self.shape})")
+        source = self if self.ndim else self.reshape(1)
+        return source, reduce.normalize_axes(dim, source.ndim, op)[0]
+
+    def _picked(self, op: str, source, indices: np.ndarray, axis: int, keepdim: bool):
+        """PyTorch's (values, indices) named tuple for indices (with axis kept) into source;
+        the values are gathered, so the gradient flows to the picked elements."""
+        values = source.gather(axis, Tensor(indices))
+        if not keepdim or source is not self:
+            values, indices = values.squeeze(axis), indices.squeeze(axis)
+        return getattr(return_types, op)(values, Tensor(indices))
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        """(values, indices) sorted along dim (stable: equal elements keep their order)."""
+        source, axis = self._one_axis(dim, "sort")
+        return self._picked("sort", source, _argsort(source.data, axis, descending), axis, True)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> "Tensor":
+        return self.sort(dim, descending).indices
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+        """(values, indices) of the k largest (or smallest) elements along dim, in order."""
+        source, axis = self._one_axis(dim, "topk")
+        if not isinstance(k, (int, np.integer)) or not 0 <= k <= source.shape[axis]:
+            raise ValueError(f"topk: k={k!r} is out of range for dimension {dim} of size "
+                             f"{source.shape[axis]} (shape {self.shape})")
+        order = _argsort(source.data, axis, largest)
+        return self._picked("topk", source, np.take(order, np.arange(k), axis=axis), axis, True)
+
+    def median(self, dim=None, keepdim: bool = False):
+        """The lower median (PyTorch's): ``x.median()`` a 0-d tensor, ``x.median(dim)`` the
+        named tuple (values, indices). The gradient goes to the median element."""
+        if dim is None:
+            return self.reshape(-1).median(0).values
+        source, axis = self._one_axis(dim, "median")
+        n = source.shape[axis]
+        if n == 0:
+            raise ValueError(f"median: cannot reduce an empty dimension {dim} (shape {self.shape})")
+        middle = np.take(_argsort(source.data, axis, False), [(n - 1) // 2], axis=axis)
+        return self._picked("median", source, middle, axis, keepdim)
 
     def _count(self, axis) -> int:
         axes = reduce.normalize_axes(axis, self.ndim, "mean")
         return int(np.prod([self.shape[a] for a in axes]))
 
+    @torch_names
     def mean(self, axis=None, keepdims: bool = False):
         return self.sum(axis, keepdims) / self._count(axis)
 
-    def var(self, axis=None, keepdims: bool = False, ddof: int = 0):
-        """Variance over axes; ddof=0 is the biased estimate (NumPy's default)."""
+    def var(self, axis=None, keepdims=None, ddof=None, *, dim=None, keepdim=None,
+            unbiased=None, correction=None):
+        """Variance over axes. In NumPy's spelling (axis=, keepdims=, ddof=, or positional)
+        the default is ddof=0, the biased estimate, as in NumPy; when any of PyTorch's names
+        (dim=, keepdim=, unbiased=, correction=) is used the default is correction=1, the
+        unbiased estimate, as in PyTorch. ddof and correction are the same number;
+        unbiased=True means 1, False 0."""
+        axis, keepdims, ddof = _variance_args(axis, keepdims, ddof, dim, keepdim, unbiased,
+                                              correction)
         centered = self - self.mean(axis, keepdims=True)
         return (centered * centered).sum(axis, keepdims) / (self._count(axis) - ddof)
 
-    def std(self, axis=None, keepdims: bool = False, ddof: int = 0):
-        return self.var(axis, keepdims, ddof).sqrt()
+    def std(self, axis=None, keepdims=None, ddof=None, *, dim=None, keepdim=None,
+            unbiased=None, correction=None):
+        """The square root of `var` (the same arguments and defaults)."""
+        return self.var(axis, keepdims, ddof, dim=dim, keepdim=keepdim, unbiased=unbiased,
+                        correction=correction).sqrt()
 
+    def norm(self, p="fro", dim=None, keepdim: bool = False):
+        """The p-norm over dim (all elements by default): p = 'fro' or 2, 1, inf, -inf, or
+        any positive number, as PyTorch's ``norm``."""
+        if p in ("fro", 2):
+            return (self * self).sum(dim, keepdim).sqrt()
+        if p == 1:
+            return self.abs().sum(dim, keepdim)
+        if p in (np.inf, -np.inf):
+            return self.abs().amax(dim, keepdim) if p > 0 else self.abs().amin(dim, keepdim)
+        if isinstance(p, numbers.Real) and p > 0:
+            return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+        raise ValueError(f"norm: p must be 'fro', a positive number or +-inf, got {p!r}")
+
+    @torch_names
     def logsumexp(self, axis=None, keepdims: bool = False):
         """log(sum(exp(x))) over axes, shifted by the maximum so it never overflows."""
         shift = Tensor(reduce.finite_max(self.data, axis))
         out = (self - shift).exp().sum(axis, keepdims=True).log() + shift
         return out if keepdims else out.squeeze(axis)
 
+    @torch_names
     def softmax(self, axis: int = -1):
         """exp(log_softmax(x)): never overflows."""
         return self.log_softmax(axis).exp()
 
+    @torch_names
     def log_softmax(self, axis: int = -1):
         """x - logsumexp(x) along axis, as one primitive."""
         return reduce.LogSoftmax.apply(self, axis=axis)
 
+    @torch_names
     def argmax(self, axis=None, keepdims: bool = False) -> "Tensor":
         return Tensor(np.argmax(self.data, axis=axis, keepdims=keepdims))
 
+    @torch_names
     def argmin(self, axis=None, keepdims: bool = False) -> "Tensor":
         return Tensor(np.argmin(self.data, axis=axis, keepdims=keepdims))
 
@@ -674,6 +904,14 @@ class Tensor:
         return self if shape == self.shape else movement.Reshape.apply(self, shape=shape)
 
     view = reshape
+
+    def view_as(self, other: "Tensor"):
+        return self.reshape(other.shape)
+
+    reshape_as = view_as
+
+    def expand_as(self, other: "Tensor"):
+        return self.expand(other.shape)
 
     def permute(self, *axes):
         return movement.Permute.apply(self, axes=_shape_args(axes))
@@ -692,9 +930,104 @@ class Tensor:
         """All axes reversed (the matrix transpose for 2-D tensors), as in NumPy."""
         return self.permute(*reversed(range(self.ndim)))
 
+    def t(self):
+        """The transpose of a matrix (a tensor of at most 2 dimensions, as PyTorch's t())."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor of at most 2 dimensions, got shape "
+                             f"{self.shape}; use transpose(a, b) or permute")
+        return self.transpose(0, -1) if self.ndim == 2 else self
+
     def expand(self, *shape):
         return movement.Expand.apply(self, shape=_shape_args(shape))
 
+    def repeat(self, *repeats):
+        """Tile the tensor: repeats[i] copies along axis i (PyTorch's repeat, NumPy's tile);
+        more repeats than axes add leading axes."""
+        repeats = _shape_args(repeats)
+        if len(repeats) < self.ndim or any(r < 0 for r in repeats):
+            raise ValueError(f"repeat: needs one non-negative count per axis of shape "
+                             f"{self.shape} (or more), got {repeats}")
+        shape = (1,) * (len(repeats) - self.ndim) + self.shape
+        spread = self.reshape(tuple(n for size in shape for n in (1, size)))
+        tiled = spread.expand(tuple(n for pair in zip(repeats, shape) for n in pair))
+        return tiled.reshape(tuple(r * n for r, n in zip(repeats, shape)))
+
+    def split(self, split_size_or_sections, dim: int = 0) -> tuple:
+        """Pieces along dim: of split_size elements each (the last may be smaller), or of the
+        sizes listed (they must add up to the axis' size). Each piece is a differentiable view."""
+        _, axis = self._one_axis(dim, "split")
+        n = self.shape[axis]
+        if isinstance(split_size_or_sections, (int, np.integer)):
+            step = int(split_size_or_sections)
+            if step <= 0:
+                raise ValueError(f"split: split_size must be positive, got {step}")
+            sizes = [min(step, n - start) for start in range(0, n, step)] or [0]
+        else:
+            sizes = [int(k) for k in split_size_or_sections]
+            if sum(sizes) != n or any(k < 0 for k in sizes):
+                raise ValueError(f"split: sizes {sizes} do not add up to the size {n} of "
+                                 f"dimension {dim} (shape {self.shape})")
+        starts = np.cumsum([0] + sizes[:-1])
+        lead = (slice(None),) * axis
+        return tuple(self[lead + (slice(int(a), int(a) + k),)] for a, k in zip(starts, sizes))
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        """Split into `chunks` pieces of equal size along dim (the last may be smaller, and
+        there may be fewer pieces, as in PyTorch)."""
+        if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+            raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+        _, axis = self._one_axis(dim, "chunk")
+        return self.split(max(-(-self.shape[axis] // chunks), 1), dim)
+
+    def _along(self, op: str, dim, index) -> tuple:
+        """The NumPy index that picks, for every position of index, the element of self at
+        that position with its dim coordinate replaced by index's value (PyTorch's gather
+        rule: index has self's number of dims and no axis larger than self's, dim aside)."""
+        index = index.data if isinstance(index, Tensor) else np.asarray(index)
+        _, axis = self._one_axis(dim, op)
+        if index.dtype.kind not in "iu" or index.ndim != self.ndim or any(
+                k > n for d, (k, n) in enumerate(zip(index.shape, self.shape)) if d != axis):
+            raise ValueError(f"{op}: index must be an integer tensor with {self.ndim} dims, "
+                             f"no larger than the input (shape {self.shape}) outside dim {dim}; "
+                             f"got {index.dtype} of shape {index.shape}")
+        size = self.shape[axis]
+        if index.size and (index.min() < -size or index.max() >= size):
+            raise IndexError(f"{op}: index values must be in [{-size}, {size}) for dimension "
+                             f"{dim} of shape {self.shape}, got {index.min()}..{index.max()}")
+        grid = list(np.ogrid[tuple(slice(k) for k in index.shape)])
+        grid[axis] = index
+        return tuple(grid)
+
+    def gather(self, dim: int, index):
+        """out[i][j][k] = self[index[i][j][k]][j][k] for dim 0 (and so on), as PyTorch's
+        gather; the gradient is added back to the gathered elements (repeats add up)."""
+        return movement.GetItem.apply(self, index=self._along("gather", dim, index))
+
+    def scatter(self, dim: int, index, src):
+        """A copy of self with src's values (a tensor, or one number) written at the places
+        index names along dim (PyTorch's scatter, out of place). Where index repeats a place,
+        the last write wins and alone gets the gradient."""
+        where_ = self._along("scatter", dim, index)
+        return movement.SetItem.apply(self, self._scatter_source("scatter", src, where_), index=where_)
+
+    def scatter_add(self, dim: int, index, src):
+        """A copy of self with src's values added at the places index names along dim
+        (repeats add up), PyTorch's scatter_add out of place."""
+        where_ = self._along("scatter_add", dim, index)
+        return movement.IndexAdd.apply(self, self._scatter_source("scatter_add", src, where_),
+                                       index=where_)
+
+    def _scatter_source(self, op: str, src, index: tuple):
+        """src cut to index's shape (PyTorch reads only that corner of a larger src)."""
+        if not isinstance(src, Tensor):
+            return self._operand(src)
+        shape = np.broadcast_shapes(*(i.shape for i in index))
+        if src.ndim != len(shape) or any(k > n for k, n in zip(shape, src.shape)):
+            raise ValueError(f"{op}: src of shape {src.shape} is smaller than index (shape "
+                             f"{shape})")
+        return src if src.shape == shape else src[tuple(slice(k) for k in shape)]
+
+    @torch_names
     def flatten(self, start_axis: int = 0, end_axis: int = -1):
         """Merge axes start_axis..end_axis into one."""
         if self.ndim == 0:
@@ -703,6 +1036,7 @@ class Tensor:
         merged = int(np.prod(self.shape[start:end + 1]))  # not -1: an empty batch has no size
         return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1:])
 
+    @torch_names
     def squeeze(self, axis=None):
         """Remove size-1 axes (all of them, or those named)."""
         if axis is None:
@@ -715,6 +1049,7 @@ class Tensor:
                                  f"{self.shape[bad[0]]}, not 1")
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
 
+    @torch_names
     def unsqueeze(self, axis: int):
         """Insert a size-1 axis at position `axis` (negative counts from the end of the result)."""
         if not -self.ndim - 1 <= axis <= self.ndim:
@@ -761,6 +1096,37 @@ def _shape_args(shape) -> tuple:
     return tuple(int(s) for s in shape)
 
 
+def _one_of(op: str, numpy_name: str, numpy_value, torch_name: str, torch_value):
+    """The value of an argument given in NumPy's or PyTorch's spelling (None if neither)."""
+    if numpy_value is not None and torch_value is not None:
+        raise both_given(op, numpy_name, torch_name)
+    return torch_value if numpy_value is None else numpy_value
+
+
+def _variance_args(axis, keepdims, ddof, dim, keepdim, unbiased, correction) -> tuple:
+    """(axis, keepdims, ddof) of var/std from either spelling (see Tensor.var)."""
+    torch_style = any(a is not None for a in (dim, keepdim, unbiased, correction))
+    axis = _one_of("var", "axis", axis, "dim", dim)
+    keepdims = bool(_one_of("var", "keepdims", keepdims, "keepdim", keepdim))
+    given = [(n, v) for n, v in (("ddof", ddof), ("correction", correction),
+                                 ("unbiased", unbiased)) if v is not None]
+    if len(given) > 1:
+        raise TypeError(f"var: got {' and '.join(n + '=' for n, _ in given)}; they set the same "
+                        "thing, give one")
+    if not given:
+        return axis, keepdims, 1 if torch_style else 0
+    name, value = given[0]
+    return axis, keepdims, int(bool(value)) if name == "unbiased" else value
+
+
+def _argsort(data: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    """Indices that sort data along axis, stable (ties keep their order); descending puts
+    the largest first."""
+    if descending:
+        data = -(data.astype(np.int64) if data.dtype.kind in "ub" else data)
+    return np.argsort(data, axis=axis, kind="stable")
+
+
 def _unwrap_index(index):
     if isinstance(index, Tensor):
         return index.data
@@ -781,11 +1147,13 @@ def where(condition, a, b) -> Tensor:
     return ew.Where.apply(condition, a, b)
 
 
+@torch_names
 def cat(tensors, axis: int = 0) -> Tensor:
     """Concatenate tensors along an existing axis."""
     return movement.Cat.apply(*tensors, axis=axis)
 
 
+@torch_names
 def stack(tensors, axis: int = 0) -> Tensor:
     """Stack same-shape tensors along a new axis."""
     return movement.Stack.apply(*tensors, axis=axis)

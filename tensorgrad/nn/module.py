@@ -22,6 +22,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from .. import devices
 from ..autograd import increment_version
 from ..ops.movement import Reshape
 from ..tensor import Tensor, get_default_dtype
@@ -303,8 +304,13 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
-    def to(self, dtype) -> Module:
-        """Cast float parameters, their grads and float buffers to dtype in place; returns self."""
+    def to(self, *args, dtype=None, device=None) -> Module:
+        """Cast float parameters, their grads and float buffers to dtype in place; returns
+        self. Takes PyTorch's forms: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
+        ``to(tensor)``; the device must be available (see tensorgrad/devices.py)."""
+        dtype = devices.to_arguments(args, dtype, device, "Module.to")
+        if dtype is None:
+            return self
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"Module.to: expected a floating dtype, got {dtype}")

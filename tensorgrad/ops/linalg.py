@@ -94,3 +94,69 @@ def _swap_last_axes(x):
     if isinstance(x, (np.ndarray, np.generic)):
         return np.swapaxes(x, -1, -2)
     return x.transpose(-1, -2)  # a Tensor, under create_graph
+
+
+def parse_einsum(equation: str, shapes: list) -> tuple:
+    """(input subscripts, output subscripts) of an einsum equation ('ij,jk->ik', or implicit
+    'ij,jk': the output is the letters used once, sorted), checked against the operands."""
+    equation = equation.replace(" ", "")
+    if "..." in equation:
+        raise ValueError(f"einsum: '...' is not supported (equation {equation!r}); name every "
+                         "axis with a letter")
+    inputs, arrow, output = equation.partition("->")
+    inputs = inputs.split(",")
+    if not all(s.isalpha() for s in inputs + ([output] if output else [])) or len(inputs) != len(shapes):
+        raise ValueError(f"einsum: equation {equation!r} does not fit {len(shapes)} operands "
+                         "(letters a-z/A-Z per axis, one comma-separated term per operand)")
+    for term, shape in zip(inputs, shapes):
+        if len(term) != len(shape):
+            raise ValueError(f"einsum: term {term!r} names {len(term)} axes but its operand has "
+                             f"shape {shape}")
+    if not arrow:
+        letters = "".join(inputs)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return inputs, output
+
+
+class Einsum(Function):
+    """np.einsum over operands named by letters. The gradient of each operand is itself an
+    einsum (of the output gradient with the other operands), broadcast over the letters only
+    that operand has and written onto its diagonal where it repeats a letter ('ii')."""
+
+    @staticmethod
+    def forward(ctx, *operands, equation):
+        inputs, output = parse_einsum(equation, [a.shape for a in operands])
+        try:
+            out = np.einsum(f"{','.join(inputs)}->{output}", *operands)
+        except ValueError as error:
+            raise ValueError(f"einsum: {equation!r} with shapes {[a.shape for a in operands]}: "
+                             f"{error}") from None
+        ctx.save_for_backward(*operands)
+        ctx.terms = (inputs, output)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        operands = ctx.saved_tensors
+        inputs, output = ctx.terms
+        grads = []
+        for i, (term, x) in enumerate(zip(inputs, operands)):
+            if not ctx.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            others = [t for j, t in enumerate(inputs) if j != i]
+            letters = "".join(dict.fromkeys(term))  # each letter once, in order
+            kept = "".join(c for c in letters if c in output or any(c in t for t in others))
+            partial = np.einsum(",".join([output] + others) + "->" + kept, grad,
+                                *(a for j, a in enumerate(operands) if j != i))
+            sizes = dict(zip(term, x.shape))
+            full = np.broadcast_to(partial.reshape([sizes[c] if c in kept else 1 for c in letters]),
+                                   [sizes[c] for c in letters])
+            if letters == term:
+                grads.append(full.astype(x.dtype, copy=False))
+            else:  # a repeated letter: the gradient lives on that diagonal of zeros
+                result = np.zeros(x.shape, x.dtype)
+                np.einsum(f"{term}->{letters}", result)[...] = full
+                grads.append(result)
+        return tuple(grads)
+

@@ -106,6 +106,26 @@ def _setitem(draw):
 
 
 @st.composite
+def _index_add(draw):
+    """scatter_add's index-add: getitem's indices (int arrays may repeat: contributions add
+    up) and a value of the selection's shape or one that broadcasts to it."""
+    return draw(_setitem())
+
+
+# equations covering a product, a batch, an outer product, a trace (repeated letter), a sum
+# over a letter only one operand has, a transpose and the implicit output
+_EINSUM_CASES = [("ij,jk->ik", [(2, 3), (3, 4)]), ("bij,bjk->bik", [(2, 3, 2), (2, 2, 3)]),
+                 ("i,j->ij", [(3,), (2,)]), ("ii->", [(3, 3)]), ("iij->j", [(2, 2, 3)]),
+                 ("ij,k->i", [(2, 3), (4,)]), ("ij->ji", [(2, 3)]), ("ij,jk", [(3, 2), (2, 3)])]
+
+
+@st.composite
+def _einsum(draw):
+    equation, shapes_ = draw(st.sampled_from(_EINSUM_CASES))
+    return tuple(draw(arrays(s)) for s in shapes_), {"equation": equation}
+
+
+@st.composite
 def _pad(draw):
     array = draw(arrays(shapes(min_dims=1, max_dims=3)))
     widths = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(array.ndim))
@@ -196,7 +216,7 @@ def _where_op(a, b, *, mask):
 
 def register_builtin_ops() -> None:
     """Register every primitive of tensorgrad.ops with its domain."""
-    for op in (ew.Neg, ew.Exp, ew.Sigmoid, ew.Tanh):
+    for op in (ew.Neg, ew.Exp, ew.Sigmoid, ew.Tanh, ew.Sin, ew.Cos):
         register_op(op, arrays(shapes()))
     for op in (ew.Log, ew.Sqrt):
         register_op(op, arrays(shapes(), low=0.2, high=4))
@@ -219,11 +239,13 @@ def register_builtin_ops() -> None:
     register_op(movement.GetItem, domain=_getitem())
     register_op(movement.Scatter, domain=_scatter())
     register_op(movement.SetItem, domain=_setitem())
+    register_op(movement.IndexAdd, domain=_index_add())
     register_op(movement.Pad, domain=_pad())
     register_op(movement.Cat, domain=_cat_or_stack())
     register_op(movement.Stack, domain=_cat_or_stack(stack=True))
     register_op(linalg.MatMul, domain=_matmul())
     register_op(linalg.Linear, domain=_linear())
+    register_op(linalg.Einsum, domain=_einsum())
     register_op(conv.Conv2d, domain=_conv2d())
     register_op(normalization.BatchNorm, domain=_batch_norm())
     register_op(loss.BinaryCrossEntropy, domain=_probabilities_and_targets())
