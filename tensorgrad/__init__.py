@@ -41,6 +41,6 @@ __all__ = [
     "get_rng_state", "set_rng_state", "set_default_dtype", "get_default_dtype",
     "empty", "empty_like", "linspace", "randint", "randperm", "device", "cuda", "return_types",
     "float16", "half", "float32", "float64", "double", "int8", "int16", "short", "int32", "int64",
-    "long", "uint8", "bool_", "complex64", "complex128", *toplevel.__all__, "detect_anomaly", "profile", "save", "load",
-    "functional", "nn", "optim", "viz", "tune_malloc",
+    "long", "uint8", "bool_", "complex64", "complex128", *toplevel.__all__, "detect_anomaly",
+    "profile", "save", "load", "functional", "nn", "optim", "viz", "tune_malloc",
 ]
