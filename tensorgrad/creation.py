@@ -66,7 +66,8 @@ def ones(*shape, size=None, dtype=None, device=None, requires_grad: bool = False
 
 def empty(*shape, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """PyTorch's uninitialised tensor; tensorgrad fills it with zeros (never stale memory)."""
-    return zeros(*shape, size=size, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _new("empty", np.zeros(_shape(shape, size, "empty"), _dtype(dtype, "empty")), device,
+                requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:

@@ -109,6 +109,8 @@ class Tensor:
             check_numeric(data, data)
             self.data = data
         else:  # a NumPy scalar keeps its dtype; Python data gets the default dtype rules
+            if isinstance(data, np.generic):
+                check_numeric(np.asarray(data), data)
             self.data = np.asarray(data) if isinstance(data, np.generic) else as_array(data)
         self._grad = None
         self._ctx = None
