@@ -11,7 +11,7 @@ import numpy as np
 from . import random
 from .devices import resolve
 from .dtypes import as_dtype
-from .tensor import Tensor, as_array, get_default_dtype
+from .tensor import Tensor, as_array, check_numeric, get_default_dtype
 
 
 def _float_dtype(dtype, op: str) -> np.dtype:
@@ -42,10 +42,15 @@ def _new(op: str, array: np.ndarray, device, requires_grad: bool) -> Tensor:
 
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of data. Float data gets the default dtype (float32)
-    unless `dtype` is given. Data that is not numbers (str, bytes, dates, records, ragged
-    lists) is refused."""
-    array = np.array(as_array(data, dtype), copy=True)
+    """A new tensor holding a copy of data. An ndarray, a NumPy scalar or a Tensor keeps its
+    dtype (as ``torch.tensor`` does); Python floats get the default dtype (float32); `dtype`
+    overrides both. Data that is not numbers (str, bytes, dates, records, ragged lists) is
+    refused."""
+    if dtype is None and isinstance(data, (np.ndarray, np.generic, Tensor)):
+        array = np.array(data.data if isinstance(data, Tensor) else data, copy=True)
+        check_numeric(array, data)
+    else:
+        array = np.array(as_array(data, dtype), copy=True)
     return _new("tensor", array, device, requires_grad)
 
 

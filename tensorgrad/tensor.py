@@ -4,8 +4,9 @@ Every differentiable method calls a primitive's `Function.apply` (tensorgrad/ops
 short composite of such methods, so its backward comes from the tape.
 
 Dtype rules:
-- float data becomes the default dtype (float32, see `set_default_dtype`) unless `dtype` is
-  given; wrapping an existing ndarray with `Tensor(array)` or `from_numpy` keeps its dtype;
+- Python float data becomes the default dtype (float32, see `set_default_dtype`) unless
+  `dtype` is given; an ndarray keeps its dtype (`tg.tensor(array)` copies it, as PyTorch
+  does; `Tensor(array)` and `from_numpy` wrap it);
 - Python scalars never change a float tensor's dtype (`x * 0.5` stays float32); an integer
   tensor with a float scalar follows NumPy (`labels * 0.5` is float64);
 - two tensors of different float dtypes promote as NumPy does (float32 + float64 -> float64),

@@ -125,9 +125,9 @@ def test_conv2d_same_padding_keeps_size_and_puts_extra_at_bottom_right():
 
 def test_conv2d_float32_stays_float32():
     rng = np.random.default_rng(1)
-    x = tg.tensor(rng.standard_normal((2, 3, 7, 6)), requires_grad=True)
-    w = tg.tensor(rng.standard_normal((4, 3, 3, 2)), requires_grad=True)
-    b = tg.tensor(rng.standard_normal(4), requires_grad=True)
+    x = tg.tensor(rng.standard_normal((2, 3, 7, 6)), dtype=tg.float32, requires_grad=True)
+    w = tg.tensor(rng.standard_normal((4, 3, 3, 2)), dtype=tg.float32, requires_grad=True)
+    b = tg.tensor(rng.standard_normal(4), dtype=tg.float32, requires_grad=True)
     out = conv2d(x, w, b, stride=(1, 2), padding=1)
     out.backward(np.ones(out.shape, dtype=np.float32))
     assert out.dtype == x.grad.dtype == w.grad.dtype == b.grad.dtype == np.float32

@@ -105,7 +105,7 @@ def test_sigmoid_is_finite_for_huge_inputs():
 @pytest.mark.parametrize("name", sorted(UNARY))
 def test_unary_float32_stays_float32(name):
     fn, *_ = UNARY[name]
-    x = tg.tensor(np.random.default_rng(0).uniform(0.5, 2, (2, 3)), requires_grad=True)
+    x = tg.tensor(np.random.default_rng(0).uniform(0.5, 2, (2, 3)), dtype=tg.float32, requires_grad=True)
     out = fn(x)
     out.backward(np.ones(out.shape, dtype=np.float32) * 0.5)
     assert x.dtype == out.dtype == x.grad.dtype == np.float32
@@ -114,7 +114,7 @@ def test_unary_float32_stays_float32(name):
 @pytest.mark.parametrize("name", sorted(BINARY))
 def test_binary_float32_with_python_scalar_stays_float32(name):
     fn, *_ = BINARY[name]
-    x = tg.tensor(np.random.default_rng(0).uniform(0.5, 2, (2, 3)), requires_grad=True)
+    x = tg.tensor(np.random.default_rng(0).uniform(0.5, 2, (2, 3)), dtype=tg.float32, requires_grad=True)
     for out in (fn(x, 1.5), fn(x, x)):
         assert out.dtype == np.float32
         out.sum().backward()

@@ -66,7 +66,7 @@ IN_PLACE += [(f"x {op}= y", _iop(op)) for op in "+-*/"]
 @with_torch
 @pytest.mark.parametrize("name, call", IN_PLACE, ids=[n for n, _ in IN_PLACE])
 def test_in_place_ops_change_the_tensor_itself_as_pytorch_does(name, call):
-    x, y = tg.tensor(X), tg.tensor(Y)
+    x, y = tg.tensor(X, dtype=tg.float32), tg.tensor(Y, dtype=tg.float32)
     memory = x.data
     result = call(x, y, tg)
     tx = torch.tensor(X, dtype=torch.float32)
@@ -343,7 +343,7 @@ def test_setitem_with_repeated_indices_gives_the_surviving_write_its_gradient():
 @with_torch
 def test_a_changed_saved_output_raises_where_pytorch_raises():
     for lib in (tg, torch):
-        x = lib.tensor(X, requires_grad=True)
+        x = lib.tensor(X, dtype=lib.float32, requires_grad=True)
         y = x.exp()            # exp saves its output
         y.add_(1)
         with pytest.raises(RuntimeError, match="modified by an inplace operation|"

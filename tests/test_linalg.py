@@ -30,8 +30,8 @@ def test_matmul_gradcheck_and_torch(data):
 
 def test_matmul_float32_and_one_sided_gradient():
     rng = np.random.default_rng(0)
-    x = tg.tensor(rng.standard_normal((5, 3)))
-    w = tg.tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    x = tg.tensor(rng.standard_normal((5, 3)), dtype=tg.float32)
+    w = tg.tensor(rng.standard_normal((4, 3)), dtype=tg.float32, requires_grad=True)
     out = x @ w.T
     out.backward(np.ones((5, 4), dtype=np.float32))
     assert out.dtype == w.grad.dtype == np.float32

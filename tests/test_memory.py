@@ -15,7 +15,7 @@ def _model_and_data(seed):
     model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Flatten(), nn.Linear(4 * 4 * 5, 10))
     rng = np.random.default_rng(seed)
-    x = tg.tensor(rng.standard_normal((8, 1, 10, 12)))
+    x = tg.tensor(rng.standard_normal((8, 1, 10, 12)), dtype=tg.float32)
     y = tg.tensor(rng.integers(0, 10, 8))
     return model, x, y
 

@@ -142,7 +142,7 @@ def test_movement_errors_name_the_op_and_shapes():
 
 
 def test_movement_keeps_float32():
-    x = tg.tensor(A345, requires_grad=True)
+    x = tg.tensor(A345, dtype=tg.float32, requires_grad=True)
     out = tg.cat([x.reshape(5, 12).T[::2], x[0].pad(((1, 1), (0, 0))).expand(2, 6, 5).reshape(12, 5)])
     out.sum().backward()
     assert out.dtype == x.grad.dtype == np.float32

@@ -153,7 +153,7 @@ def test_avg_pool_counts_padding_in_the_average():
 @pytest.mark.parametrize("kind", POOLS)
 def test_pool_float32_stays_float32(kind):
     pool = POOLS[kind][0]
-    x = tg.tensor(_distinct((2, 2, 5, 7), 3), requires_grad=True)
+    x = tg.tensor(_distinct((2, 2, 5, 7), 3), dtype=tg.float32, requires_grad=True)
     out = pool(x, (3, 2), stride=(2, 1), padding=(1, 0))
     out.backward(np.ones(out.shape, dtype=np.float32))
     assert out.dtype == x.grad.dtype == np.float32

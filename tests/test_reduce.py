@@ -102,7 +102,7 @@ def test_logsumexp_and_softmax_are_finite_for_huge_logits():
 
 
 def test_reductions_keep_float32_and_validate_axes():
-    x = tg.tensor(np.ones((2, 3)), requires_grad=True)
+    x = tg.tensor(np.ones((2, 3)), dtype=tg.float32, requires_grad=True)
     for out in (x.sum(), x.mean(0), x.max(1).values, x.amax(1), x.var(), x.logsumexp(0)):
         assert out.dtype == np.float32
     x.var().backward()

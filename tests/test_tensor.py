@@ -8,7 +8,8 @@ from tensorgrad.random import new_generator
 
 def test_float_data_defaults_to_float32_and_dtype_accepts_numpy_spellings():
     assert tg.tensor([1.0, 2.0]).dtype == np.float32
-    assert tg.tensor(np.zeros(3)).dtype == np.float32          # float64 array -> default dtype
+    assert tg.tensor(np.zeros(3)).dtype == np.float64          # an ndarray keeps its dtype (as torch)
+    assert tg.tensor(np.zeros(3, np.float32)).dtype == np.float32
     for spelling in ("float64", np.float64, "f8", np.dtype("float64"), tg.float64):
         assert tg.tensor([1.0], dtype=spelling).dtype == np.float64
     assert tg.tensor([1, 2]).dtype == np.int64

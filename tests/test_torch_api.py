@@ -19,7 +19,6 @@ DOCUMENTED_DIFFERENCES = {
     "x.var()",       # NumPy's spelling (no dim=/unbiased=/correction=) keeps NumPy's ddof=0
     "torch.std(x)",  # the same rule
     "x.type()",      # 'tensorgrad.FloatTensor', not 'torch.FloatTensor'
-    "torch.tensor(np.ones(3)).dtype",
 }
 
 
