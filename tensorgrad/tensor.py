@@ -1017,14 +1017,15 @@ class Tensor:
         """A copy of self with src's values added at the places index names along dim
         (repeats add up), PyTorch's scatter_add out of place."""
         where_ = self._along("scatter_add", dim, index)
-        return movement.IndexAdd.apply(self, self._scatter_source("scatter_add", src, where_),
-                                       index=where_)
+        added = self._scatter_source("scatter_add", src, where_)
+        return self + movement.Scatter.apply(added, shape=self.shape, index=where_)
 
     def _scatter_source(self, op: str, src, index: tuple):
-        """src cut to index's shape (PyTorch reads only that corner of a larger src)."""
-        if not isinstance(src, Tensor):
-            return self._operand(src)
+        """src cut to index's shape (PyTorch reads only that corner of a larger src); a
+        number spread to it."""
         shape = np.broadcast_shapes(*(i.shape for i in index))
+        if not isinstance(src, Tensor):
+            return self._operand(src).expand(shape)
         if src.ndim != len(shape) or any(k > n for k, n in zip(shape, src.shape)):
             raise ValueError(f"{op}: src of shape {src.shape} is smaller than index (shape "
                              f"{shape})")

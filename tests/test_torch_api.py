@@ -283,6 +283,7 @@ def test_scatter_out_of_place_leaves_the_input_and_takes_a_number():
     assert not x.data.any()
     np.testing.assert_array_equal(x.scatter_add(0, tg.tensor([[1, 1, 0]]), tg.ones(1, 3)).data,
                                   [[0, 0, 1], [1, 1, 0]])
+    np.testing.assert_array_equal(x.scatter_add(1, tg.tensor([[0, 0]]), 2.5).data, [[5, 0, 0], [0, 0, 0]])
     src = tg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)  # larger than index
     out = x.scatter(0, tg.tensor([[1, 0]]), src)
     np.testing.assert_array_equal(out.data, [[0, 2, 0], [1, 0, 0]])

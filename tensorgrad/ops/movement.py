@@ -1,5 +1,5 @@
 """Movement primitives: reshape, permute, expand, getitem (and its adjoint scatter), setitem,
-index-add, pad, cat, stack.
+pad, cat, stack.
 
 They move or select elements without arithmetic, so each backward puts the gradient back
 where the elements came from (summing where one element was used several times).
@@ -167,25 +167,6 @@ class SetItem(Function):
                 written = written.reshape(selected)
             grad_value = unbroadcast(written, value_shape, value_dtype)
         return grad_x, grad_value
-
-
-class IndexAdd(Function):
-    """A copy of x with value added at x[index] (NumPy semantics, value broadcast; repeated
-    indices add up): scatter_add. x's gradient passes through; value's is the gradient at the
-    places it was added to."""
-
-    @staticmethod
-    def forward(ctx, x, value, *, index):
-        out = x.copy()
-        np.add.at(out, index, value)
-        ctx.meta = (index, np.shape(value), getattr(value, "dtype", None))
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        index, value_shape, value_dtype = ctx.meta
-        need_value = ctx.needs_input_grad[1]
-        return grad, unbroadcast(grad[index], value_shape, value_dtype) if need_value else None
 
 
 def normalize_pad_width(pad_width, ndim: int) -> np.ndarray:

@@ -105,13 +105,6 @@ def _setitem(draw):
     return (array, draw(arrays(value_shape))), params
 
 
-@st.composite
-def _index_add(draw):
-    """scatter_add's index-add: getitem's indices (int arrays may repeat: contributions add
-    up) and a value of the selection's shape or one that broadcasts to it."""
-    return draw(_setitem())
-
-
 # equations covering a product, a batch, an outer product, a trace (repeated letter), a sum
 # over a letter only one operand has, a transpose and the implicit output
 _EINSUM_CASES = [("ij,jk->ik", [(2, 3), (3, 4)]), ("bij,bjk->bik", [(2, 3, 2), (2, 2, 3)]),
@@ -239,7 +232,6 @@ def register_builtin_ops() -> None:
     register_op(movement.GetItem, domain=_getitem())
     register_op(movement.Scatter, domain=_scatter())
     register_op(movement.SetItem, domain=_setitem())
-    register_op(movement.IndexAdd, domain=_index_add())
     register_op(movement.Pad, domain=_pad())
     register_op(movement.Cat, domain=_cat_or_stack())
     register_op(movement.Stack, domain=_cat_or_stack(stack=True))
