@@ -4,9 +4,13 @@ as F``). conv2d, max_pool2d and avg_pool2d are primitives, re-exported from `ten
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import random
+from .autograd import no_grad
+from .ops.activation import Gelu
 from .ops.conv import conv2d
 from .ops.linalg import linear
 from .ops.loss import BinaryCrossEntropy
@@ -17,9 +21,9 @@ from ._spellings import torch_names
 from .tensor import Tensor, where
 
 __all__ = [
-    "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "flatten",
-    "dropout", "batch_norm", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
-    "one_hot", "nll_loss", "cross_entropy", "mse_loss", "binary_cross_entropy_with_logits",
+    "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "elu", "softmax", "log_softmax",
+    "linear", "flatten", "dropout", "batch_norm", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+    "pad", "interpolate", "one_hot", "nll_loss", "cross_entropy", "mse_loss", "binary_cross_entropy_with_logits",
     "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy", "kl_div",
 ]
 
@@ -56,6 +60,27 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     return x.log_softmax(axis)
 
 
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x), Phi the standard normal CDF (one primitive, `Gelu`), or with
+    approximate="tanh" PyTorch's 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))."""
+    if approximate == "none":
+        return Gelu.apply(x)
+    if approximate != "tanh":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    inner = (x + x * x * x * 0.044715) * math.sqrt(2 / math.pi)
+    return x * (inner.tanh() + 1.0) * 0.5
+
+
+def silu(x: Tensor) -> Tensor:
+    """x * sigmoid(x) (also called swish)."""
+    return x * x.sigmoid()
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """x where x > 0, else alpha * (exp(x) - 1) (exp of min(x, 0): no overflow)."""
+    return where(x.data > 0, x, (x.clip(hi=0.0).exp() - 1.0) * alpha)
+
+
 # ---------------------------------------------------------------------------- layers
 
 
@@ -75,6 +100,51 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     keep = random.generator().random(x.shape, dtype=np.float32) >= p
     mask = keep.astype(x.dtype) * (0.0 if p == 1.0 else 1.0 / (1.0 - p))
     return x * Tensor(mask)
+
+
+def dropout2d(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Channel dropout of (N, C, H, W) or (C, H, W) inputs: zero whole channels with
+    probability p and scale the rest by 1 / (1 - p). Identity unless training."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d: probability p must be in [0, 1], got {p}")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected input (N, C, H, W) or (C, H, W), got shape "
+                         f"{x.shape}")
+    if not training or p == 0.0:
+        return x
+    keep = random.generator().random(x.shape[:-2] + (1, 1), dtype=np.float32) >= p
+    mask = keep.astype(x.dtype) * (0.0 if p == 1.0 else 1.0 / (1.0 - p))
+    return x * Tensor(mask)
+
+
+def embedding(ids, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0) -> Tensor:
+    """Rows of weight (num_embeddings, dim) at integer ids (any shape): output
+    ids.shape + (dim,). The row at padding_idx gets no gradient. With max_norm, the rows used
+    are first renormalised in place to norm at most max_norm (as PyTorch does)."""
+    ids = np.asarray(_array(ids))
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"embedding: ids must be integers, got dtype {ids.dtype} (shape "
+                        f"{ids.shape})")
+    count = weight.shape[0]
+    if ids.size and (ids.min() < -count or ids.max() >= count):
+        raise IndexError(f"embedding: id {ids.max() if ids.max() >= count else ids.min()} is "
+                         f"out of range for {count} embeddings")
+    if max_norm is not None:
+        _renormalize_rows(weight, np.unique(ids % count), max_norm, norm_type)
+    out = weight[ids]
+    if padding_idx is None:
+        return out
+    padding = np.broadcast_to(((ids % count) == padding_idx % count)[..., None], out.shape)
+    return where(padding, Tensor(out.data), out)  # the padding row's value, without gradient
+
+
+def _renormalize_rows(weight: Tensor, rows: np.ndarray, max_norm: float, p: float) -> None:
+    """weight[rows] *= max_norm / (norm + 1e-7) where a row's p-norm exceeds max_norm."""
+    norms = np.linalg.norm(weight.data[rows], ord=p, axis=1, keepdims=True)
+    scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+    with no_grad():
+        weight[rows] = (weight.data[rows] * scale).astype(weight.dtype)
 
 
 def _array(t) -> np.ndarray:
@@ -132,6 +202,53 @@ def batch_norm_training(x: Tensor, running_mean, running_var, weight, bias, mome
     return out
 
 
+def _normalize_over(x: Tensor, axes: tuple, eps: float) -> Tensor:
+    """(x - mean) / sqrt(var + eps) over axes, with the biased variance."""
+    centered = x - x.mean(axes, keepdims=True)
+    return centered / ((centered * centered).mean(axes, keepdims=True) + eps).sqrt()
+
+
+def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the last len(normalized_shape) axes (which must have that shape), then
+    scale by weight and shift by bias (each of normalized_shape, or None)."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(
+        normalized_shape)
+    if x.shape[x.ndim - len(shape):] != shape or len(shape) > x.ndim:
+        raise ValueError(f"layer_norm: normalized_shape {shape} does not match the last axes "
+                         f"of the input, shape {x.shape}")
+    out = _normalize_over(x, tuple(range(x.ndim - len(shape), x.ndim)), eps)
+    if weight is not None:
+        out = out * weight
+    return out if bias is None else out + bias
+
+
+def group_norm(x: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise (N, C, ...) over each group of C / num_groups channels (and every other axis
+    but the batch), then scale and shift per channel by weight and bias ((C,) or None)."""
+    if x.ndim < 2 or x.shape[1] % num_groups:
+        raise ValueError(f"group_norm: expected input (N, C, ...) with C divisible by "
+                         f"num_groups={num_groups}, got shape {x.shape}")
+    n, c = x.shape[:2]
+    grouped = x.reshape(n, num_groups, c // num_groups * int(np.prod(x.shape[2:])))
+    out = _normalize_over(grouped, (2,), eps).reshape(x.shape)
+    channel = (1, c) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(channel)
+    return out if bias is None else out + bias.reshape(channel)
+
+
+def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """x / max(||x||_p, eps) along dim (PyTorch's F.normalize; a zero vector stays zero,
+    with a zero gradient)."""
+    if p == 2:
+        total = (x * x).sum(dim, keepdims=True)
+    else:
+        total = (x.abs() ** p).sum(dim, keepdims=True)
+    return x / total.maximum(eps ** p) ** (1.0 / p)
+
+
 def _update_running(running, batch_stat: np.ndarray, momentum: float) -> None:
     """running = (1 - momentum) * running + momentum * batch_stat, in place (no-op if None)."""
     if running is not None:
@@ -173,6 +290,111 @@ def adaptive_avg_pool2d(x: Tensor, output_size) -> Tensor:
     if h % oh == 0 and w % ow == 0:  # equal bins: a reshape and a mean
         return x.reshape(n, c, oh, h // oh, ow, w // ow).mean(axis=(3, 5))
     return Tensor(_bin_matrix(h, oh, x.dtype)) @ x @ Tensor(_bin_matrix(w, ow, x.dtype).T)
+
+
+# ---------------------------------------------------------------------------- resampling
+
+_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def pad(x: Tensor, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
+    """PyTorch's F.pad: pad is (left, right) for the last axis, then (top, bottom) for the one
+    before, and so on. mode "constant" fills with value; "reflect" mirrors without repeating
+    the edge, "replicate" repeats it, "circular" wraps around (each one selection of the
+    input, so its backward sums the gradient of every copy back onto its source)."""
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: expected an even number of pad sizes, at most 2 per axis, got "
+                         f"{pad} for an input of shape {x.shape}")
+    if min(pad, default=0) < 0:
+        raise ValueError(f"pad: negative padding {pad} is not supported")
+    axes = [x.ndim - 1 - i for i in range(len(pad) // 2)]
+    widths = [(0, 0)] * x.ndim
+    for i, axis in enumerate(axes):
+        widths[axis] = pad[2 * i:2 * i + 2]
+    if mode == "constant":
+        return x.pad(tuple(widths), value=value)
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', "
+                         f"got {mode!r}")
+    for axis in axes:
+        before, after = widths[axis]
+        size = x.shape[axis]
+        limit = size - 1 if mode == "reflect" else size
+        if max(before, after) > limit or size == 0:
+            raise ValueError(f"pad: {mode} padding {(before, after)} of axis {axis} must be at "
+                             f"most {limit} for an input of shape {x.shape}")
+        if before or after:  # the source of every output position, as np.pad pads an arange
+            source = np.pad(np.arange(size), (before, after), mode=_PAD_MODES[mode])
+            x = x[(slice(None),) * axis + (source,)]
+    return x
+
+
+def _source_positions(out: int, size: int, scale: float, align_corners: bool) -> np.ndarray:
+    """Where each of out output positions samples an input axis of size (PyTorch's linear
+    interpolation coordinates), clamped to [0, size - 1]."""
+    i = np.arange(out, dtype=np.float64)
+    if align_corners:
+        src = i * ((size - 1) / (out - 1)) if out > 1 else np.zeros(out)
+    else:
+        src = np.maximum((i + 0.5) * scale - 0.5, 0.0)
+    return np.minimum(src, size - 1)
+
+
+def _linear_matrix(out: int, size: int, scale: float, align_corners: bool, dtype) -> np.ndarray:
+    """(out, size) matrix of linear interpolation weights along one axis."""
+    src = _source_positions(out, size, scale, align_corners)
+    low = np.floor(src).astype(np.intp)
+    high = np.minimum(low + 1, size - 1)
+    frac = src - low
+    matrix = np.zeros((out, size))
+    np.add.at(matrix, (np.arange(out), low), 1 - frac)
+    np.add.at(matrix, (np.arange(out), high), frac)
+    return matrix.astype(dtype)
+
+
+def _per_axis(value, name: str) -> tuple:
+    """One number for both spatial axes, or a pair (interpolate's size and scale_factor)."""
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(values) != 2:
+        raise ValueError(f"interpolate: {name} must be a number or a pair, got {value!r}")
+    return values
+
+
+def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest",
+                align_corners: bool | None = None) -> Tensor:
+    """Resize the two spatial axes of (N, C, H, W) to size (an int or a pair), or by
+    scale_factor (a number or a pair; the output is floor(H * scale)), as PyTorch:
+    "nearest" takes input pixel floor(i * H / Ho) (floor(i / scale) with scale_factor);
+    "bilinear" interpolates, on the corners' centres (align_corners=True) or PyTorch's
+    default half-pixel grid (False). Both are selections or matrix products of the input, so
+    the backward comes from the tape."""
+    if x.ndim != 4:
+        raise ValueError(f"interpolate: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: give exactly one of size and scale_factor")
+    if mode not in ("nearest", "bilinear"):
+        raise ValueError(f"interpolate: mode must be 'nearest' or 'bilinear', got {mode!r}")
+    if mode == "nearest" and align_corners is not None:
+        raise ValueError("interpolate: align_corners only applies to mode='bilinear'")
+    in_size = x.shape[2:]
+    if size is not None:
+        out_size = tuple(int(v) for v in _per_axis(size, "size"))
+        scales = [n / o if o else 0.0 for n, o in zip(in_size, out_size)]
+    else:
+        factors = tuple(float(v) for v in _per_axis(scale_factor, "scale_factor"))
+        out_size = tuple(int(math.floor(n * f)) for n, f in zip(in_size, factors))
+        scales = [1.0 / f if f > 0 else 0.0 for f in factors]
+    if min(out_size) <= 0:
+        raise ValueError(f"interpolate: the output size must be positive, got {out_size} for "
+                         f"input {x.shape}")
+    if mode == "nearest":
+        rows, cols = (np.minimum(np.floor(np.arange(o) * s).astype(np.intp), n - 1)
+                      for o, n, s in zip(out_size, in_size, scales))
+        return x[:, :, rows[:, None], cols[None, :]]
+    mh, mw = (_linear_matrix(o, n, s, bool(align_corners), x.dtype)
+              for o, n, s in zip(out_size, in_size, scales))
+    return Tensor(mh) @ x @ Tensor(mw.T)
 
 
 # ---------------------------------------------------------------------------- losses

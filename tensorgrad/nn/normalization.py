@@ -1,7 +1,8 @@
 """Batch normalisation layers: BatchNorm1d for (N, C) or (N, C, L), BatchNorm2d for
 (N, C, H, W), with PyTorch's parameters (weight, bias) and buffers (running_mean,
 running_var, num_batches_tracked); SyncBatchNorm, whose batch statistics span every rank
-of a distributed run."""
+of a distributed run. LayerNorm and GroupNorm normalise each sample on its own (the same in
+training and evaluation)."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,7 +12,7 @@ from ..tensor import Tensor, get_default_dtype
 from . import init
 from .module import Module, empty_parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "SyncBatchNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "SyncBatchNorm", "LayerNorm", "GroupNorm"]
 
 
 class _BatchNorm(Module):
@@ -119,3 +120,57 @@ def _sum_over_ranks(array: np.ndarray) -> np.ndarray:
     from .. import distributed as dist
     dist.all_reduce(array)
     return array
+
+
+def _affine(module: Module, shape: tuple, affine: bool, bias: bool, dtype) -> None:
+    """weight = 1 and bias = 0 of shape (or None), as PyTorch initialises them."""
+    module.register_parameter("weight", empty_parameter(shape, dtype) if affine else None)
+    module.register_parameter("bias", empty_parameter(shape, dtype) if affine and bias
+                              else None)
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
+class LayerNorm(Module):
+    """Normalise over the last axes, of normalized_shape (an int or a tuple), then scale and
+    shift elementwise by weight and bias of that shape (elementwise_affine; bias=False
+    leaves the shift out)."""
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, dtype=None):
+        super().__init__()
+        self.normalized_shape = ((int(normalized_shape),)
+                                 if isinstance(normalized_shape, (int, np.integer))
+                                 else tuple(int(n) for n in normalized_shape))
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        _affine(self, self.normalized_shape, elementwise_affine, bias, dtype)
+
+    def forward(self, x):
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class GroupNorm(Module):
+    """Normalise (N, C, ...) over groups of num_channels / num_groups channels, then scale
+    and shift per channel (affine)."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, dtype=None):
+        super().__init__()
+        if num_groups <= 0 or num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
+        self.num_groups, self.num_channels, self.eps, self.affine = (num_groups, num_channels,
+                                                                     eps, affine)
+        _affine(self, (num_channels,), affine, True, dtype)
+
+    def forward(self, x):
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"

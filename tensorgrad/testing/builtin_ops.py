@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..ops import elementwise as ew
-from ..ops import conv, linalg, loss, movement, normalization, pool, reduce
+from ..ops import activation, conv, linalg, loss, movement, normalization, pool, reduce
 from .registry import register_op
 from .strategies import arrays, broadcastable_shapes, conv2d_configs, pool2d_configs, shapes
 
@@ -209,7 +209,7 @@ def _where_op(a, b, *, mask):
 
 def register_builtin_ops() -> None:
     """Register every primitive of tensorgrad.ops with its domain."""
-    for op in (ew.Neg, ew.Exp, ew.Sigmoid, ew.Tanh, ew.Sin, ew.Cos):
+    for op in (ew.Neg, ew.Exp, ew.Sigmoid, ew.Tanh, ew.Sin, ew.Cos, activation.Gelu):
         register_op(op, arrays(shapes()))
     for op in (ew.Log, ew.Sqrt):
         register_op(op, arrays(shapes(), low=0.2, high=4))
