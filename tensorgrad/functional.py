@@ -1,6 +1,7 @@
 """Neural-network functions composed of primitives, so their backward comes from the tape:
 activations, linear, dropout, batch_norm, pooling and losses (``import tensorgrad.functional
-as F``). conv2d, max_pool2d and avg_pool2d are primitives, re-exported from `tensorgrad.ops`.
+as F``). conv2d, conv_transpose2d, max_pool2d and avg_pool2d are primitives, re-exported from
+`tensorgrad.ops`.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from . import random
 from .autograd import no_grad
 from .ops.activation import Gelu
 from .ops.conv import conv2d
+from .ops.conv_transpose import conv_transpose2d
 from .ops.linalg import linear
 from .ops.loss import BinaryCrossEntropy
 from .ops.movement import Scatter
@@ -22,7 +24,7 @@ from .tensor import Tensor, where
 
 __all__ = [
     "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "elu", "softmax", "log_softmax",
-    "linear", "flatten", "dropout", "batch_norm", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+    "linear", "flatten", "dropout", "batch_norm", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
     "pad", "interpolate", "one_hot", "nll_loss", "cross_entropy", "mse_loss", "binary_cross_entropy_with_logits",
     "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy", "kl_div",
 ]

@@ -215,3 +215,61 @@ def test_softmax_without_dim_uses_torchs_legacy_axis_with_a_warning():
     with pytest.warns(UserWarning):
         expected = tnn.Softmax()(torch.tensor(x))
     np.testing.assert_allclose(out.data, expected.numpy(), rtol=1e-12)
+
+
+CONV_TRANSPOSE_CONFIGS = [  # (x shape, C_out, groups, kernel, stride, padding, out pad, dilation)
+    ((2, 4, 5, 6), 6, 2, (3, 2), (2, 1), (1, 0), (1, 0), (1, 2)),
+    ((3, 3, 4, 4), 2, 1, (3, 3), 1, 0, 0, 1),
+    ((2, 2, 3, 5), 4, 2, (2, 3), (3, 2), (1, 1), (2, 1), 1),
+    ((1, 2, 3, 3), 2, 1, (1, 1), 2, 0, 1, 1),
+    ((2, 6, 4, 3), 3, 3, (3, 3), 1, (1, 2), 0, (2, 1)),
+    ((2, 3, 6, 7), 5, 1, (4, 4), 2, 1, 0, 1),  # a DCGAN-style 2x upsampling
+]
+
+
+@pytest.mark.parametrize("config", CONV_TRANSPOSE_CONFIGS)
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv_transpose2d_matches_torch(config, bias):
+    shape, cout, groups, kernel, stride, padding, extra, dilation = config
+    x = RNG.standard_normal(shape)
+    arrays = [x, RNG.standard_normal((shape[1], cout // groups, *kernel))]
+    arrays += [RNG.standard_normal(cout)] if bias else []
+    kw = dict(stride=stride, padding=padding, output_padding=extra, groups=groups,
+              dilation=dilation)
+    assert_matches_torch(lambda *a: F.conv_transpose2d(*a, **kw),
+                         lambda *a: TF.conv_transpose2d(*a, **kw), arrays, rtol=1e-10)
+
+
+def test_conv_transpose2d_gradcheck_and_weight_gradient_alone():
+    x, w = RNG.standard_normal((2, 2, 3, 4)), RNG.standard_normal((2, 3, 3, 2))
+    fn = lambda a, b: F.conv_transpose2d(a, b, stride=2, padding=1, output_padding=1)  # noqa
+    gradcheck(fn, tg64(x), tg64(w))
+    weight = tg64(w)
+    fn(tg64(x, requires_grad=False), weight).backward(np.ones((2, 3, 6, 7)))
+    theirs = torch.tensor(w, requires_grad=True)
+    TF.conv_transpose2d(torch.tensor(x), theirs, stride=2, padding=1, output_padding=1).sum(
+    ).backward()
+    np.testing.assert_allclose(weight.grad.data, theirs.grad.numpy(), rtol=1e-10)
+
+
+def test_conv_transpose2d_layer_matches_torch_and_inverts_conv2d_shapes():
+    tg.manual_seed(0)
+    ours = nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2)
+    theirs = tnn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2)
+    assert repr(ours) == repr(theirs)
+    check_against_torch(ours, theirs, (2, 4, 5, 3), steps=2)
+    down = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+    up = nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1)
+    x = tg.randn(1, 3, 9, 10)
+    assert up(down(x), output_size=x.shape).shape == x.shape
+
+
+def test_conv_transpose2d_errors_name_the_op():
+    with pytest.raises(ValueError, match=r"conv_transpose2d: output_padding \(2, 2\) must be "
+                                         r"smaller than either stride \(2, 2\) or dilation"):
+        F.conv_transpose2d(tg.ones(1, 2, 3, 3), tg.ones(2, 1, 3, 3), stride=2, output_padding=2)
+    with pytest.raises(ValueError, match=r"conv_transpose2d: input has 3 channels but weight "
+                                         r"expects 2"):
+        F.conv_transpose2d(tg.ones(1, 3, 3, 3), tg.ones(2, 1, 3, 3))
+    with pytest.raises(ValueError, match="conv_transpose2d: the kernel must not be empty"):
+        F.conv_transpose2d(tg.ones(1, 2, 3, 3), tg.ones(2, 1, 0, 3))

@@ -4,7 +4,7 @@ from . import init, models, utils
 from .activation import (ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax,
                          Tanh)
 from .container import ModuleDict, ModuleList, Sequential
-from .conv import Conv2d
+from .conv import Conv2d, ConvTranspose2d
 from .dropout import Dropout, Dropout2d
 from .embedding import Embedding
 from .linear import Flatten, Identity, Linear
@@ -23,6 +23,6 @@ __all__ = [
     "Tanh", "Flatten", "Identity", "Sequential", "ModuleList", "CrossEntropyLoss", "NLLLoss",
     "MSELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss",
     "KLDivLoss", "GELU", "SiLU", "ELU", "Softmax", "LogSoftmax", "LayerNorm", "GroupNorm",
-    "Embedding", "Dropout2d", "Upsample", "ModuleDict", "init", "models", "utils", "summary",
+    "ConvTranspose2d", "Embedding", "Dropout2d", "Upsample", "ModuleDict", "init", "models", "utils", "summary",
     "parallel",
 ]

@@ -7,7 +7,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..ops import elementwise as ew
-from ..ops import activation, conv, linalg, loss, movement, normalization, pool, reduce
+from ..ops import (activation, conv, conv_transpose, linalg, loss, movement, normalization,
+                   pool, reduce)
 from .registry import register_op
 from .strategies import arrays, broadcastable_shapes, conv2d_configs, pool2d_configs, shapes
 
@@ -174,6 +175,26 @@ def _conv2d(draw):
 
 
 @st.composite
+def conv_transpose2d_inputs(draw):
+    """x (N, C_in, H, W), weight (C_in, C_out/groups, kh, kw), maybe a bias, and the keyword
+    arguments, output_padding below stride or dilation."""
+    groups = draw(st.integers(1, 2))
+    cin, cout = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 2)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = tuple(draw(st.integers(0, (d * (k - 1)) // 2)) for k, d in zip(kernel, dilation))
+    extra = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
+    x = draw(arrays((draw(st.integers(1, 2)), cin, draw(st.integers(1, 4)),
+                     draw(st.integers(1, 4)))))
+    inputs = [x, draw(arrays((cin, cout // groups, *kernel)))]
+    if draw(st.booleans()):
+        inputs.append(draw(arrays((cout,))))
+    return tuple(inputs), dict(stride=stride, padding=padding, output_padding=extra,
+                               dilation=dilation, groups=groups)
+
+
+@st.composite
 def _pool2d(draw, distinct=False):
     config = draw(pool2d_configs())
     shape = st.just(config["x_shape"])
@@ -239,6 +260,7 @@ def register_builtin_ops() -> None:
     register_op(linalg.Linear, domain=_linear())
     register_op(linalg.Einsum, domain=_einsum())
     register_op(conv.Conv2d, domain=_conv2d())
+    register_op(conv_transpose.ConvTranspose2d, domain=conv_transpose2d_inputs())
     register_op(normalization.BatchNorm, domain=_batch_norm())
     register_op(loss.BinaryCrossEntropy, domain=_probabilities_and_targets())
     register_op(pool.MaxPool2d, domain=_pool2d(distinct=True))
