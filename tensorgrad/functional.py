@@ -18,15 +18,18 @@ from .ops.linalg import linear
 from .ops.loss import BinaryCrossEntropy
 from .ops.movement import Scatter
 from .ops.normalization import BatchNorm
-from .ops.pool import avg_pool2d, max_pool2d
+from .ops import pool
+from .ops.conv import pair
 from ._spellings import torch_names
 from .tensor import Tensor, where
 
 __all__ = [
     "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "elu", "softmax", "log_softmax",
-    "linear", "flatten", "dropout", "batch_norm", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
-    "pad", "interpolate", "one_hot", "nll_loss", "cross_entropy", "mse_loss", "binary_cross_entropy_with_logits",
-    "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy", "kl_div",
+    "linear", "flatten", "dropout", "dropout2d", "embedding", "batch_norm", "layer_norm",
+    "group_norm", "normalize", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d",
+    "adaptive_avg_pool2d", "pad", "interpolate", "one_hot", "nll_loss", "cross_entropy",
+    "mse_loss", "binary_cross_entropy_with_logits", "l1_loss", "smooth_l1_loss", "huber_loss",
+    "binary_cross_entropy", "kl_div",
 ]
 
 # ---------------------------------------------------------------------------- activations
@@ -267,6 +270,89 @@ def _pair(value, name: str) -> tuple:
     if len(pair) != 2:
         raise ValueError(f"{name}: expected an int or a pair, got {value!r}")
     return pair
+
+
+def _pool_geometry(op: str, x: Tensor, kernel_size, stride, padding, dilation,
+                   ceil_mode: bool) -> tuple:
+    """kernel, stride, padding, dilation and output (h, w) pairs of a pooling call with
+    PyTorch's ceil_mode rule (the last window must start inside the input or its left
+    padding)."""
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+    kernel = pair(kernel_size, "kernel_size", op, 1)
+    stride = kernel if stride is None else pair(stride, "stride", op, 1)
+    padding, dilation = pair(padding, "padding", op, 0), pair(dilation, "dilation", op, 1)
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        raise ValueError(f"{op}: padding {padding} must be at most half the kernel size "
+                         f"{kernel} (input {x.shape})")
+    out = []
+    for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation):
+        span = n + 2 * p - d * (k - 1) - 1
+        size = (-(-span // s) if ceil_mode else span // s) + 1
+        if ceil_mode and (size - 1) * s >= n + p:
+            size -= 1
+        if span < 0 or size < 1:
+            raise ValueError(f"{op}: kernel {kernel} with dilation {dilation} is larger than "
+                             f"the padded input (input {x.shape}, padding {padding})")
+        out.append(size)
+    return kernel, stride, padding, dilation, tuple(out)
+
+
+def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """2-D max pooling of an NCHW input (see `tensorgrad.ops.pool.max_pool2d`, the fast
+    primitive used with the default options). dilation spaces the window's taps, ceil_mode
+    keeps a last partial window, and return_indices also returns, as PyTorch, each maximum's
+    flat index h * W + w into its input plane (int64). With those options the pool is one
+    selection of the input at each window's first maximum (in row-major order, as PyTorch),
+    so the gradient goes to that element."""
+    if dilation == 1 and not ceil_mode and not return_indices:
+        return pool.max_pool2d(x, kernel_size, stride, padding)
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (ho, wo) = _pool_geometry(
+        "max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
+    n, c, h, w = x.shape
+    # every window's taps, from an array padded with -inf (never a maximum) far enough for
+    # the last ceil_mode window
+    rows = (np.arange(ho) * sh)[:, None] + np.arange(kh) * dh  # (Ho, kh), padded coordinates
+    cols = (np.arange(wo) * sw)[:, None] + np.arange(kw) * dw
+    xp = np.full((n, c, max(h + 2 * ph, rows.max() + 1), max(w + 2 * pw, cols.max() + 1)),
+                 -np.inf, x.dtype)
+    xp[:, :, ph:ph + h, pw:pw + w] = x.data
+    taps = xp[:, :, rows[:, None, :, None], cols[None, :, None, :]]  # (N, C, Ho, Wo, kh, kw)
+    first = taps.reshape(n, c, ho, wo, kh * kw).argmax(axis=-1)
+    iy = rows[np.arange(ho)[:, None], first // kw] - ph
+    ix = cols[np.arange(wo)[None, :], first % kw] - pw
+    out = x[np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], iy, ix]
+    return (out, Tensor((iy * w + ix).astype(np.int64))) if return_indices else out
+
+
+def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """2-D average pooling of an NCHW input (see `tensorgrad.ops.pool.avg_pool2d`, the fast
+    primitive used with the default options). ceil_mode keeps a last partial window;
+    count_include_pad=False averages over the input elements of each window only;
+    divisor_override divides every sum by that number. PyTorch's divisors: a window's
+    elements inside the padded input (with count_include_pad), else inside the input."""
+    if not ceil_mode and count_include_pad and divisor_override is None:
+        return pool.avg_pool2d(x, kernel_size, stride, padding)
+    kernel, stride, padding, _, out = _pool_geometry("avg_pool2d", x, kernel_size, stride,
+                                                     padding, 1, ceil_mode)
+    counts = []
+    for n, k, s, p, o in zip(x.shape[2:], kernel, stride, padding, out):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, n + p)
+        counts.append(end - start if count_include_pad else
+                      np.minimum(end, n) - np.maximum(start, 0))
+    # zero padding, and more at the bottom and right for the last ceil_mode window, then the
+    # primitive's window means, rescaled from kh * kw to each window's own divisor
+    extra = [max(0, (o - 1) * s + k - (n + 2 * p))
+             for n, k, s, p, o in zip(x.shape[2:], kernel, stride, padding, out)]
+    padded = x.pad(((0, 0), (0, 0), (padding[0], padding[0] + extra[0]),
+                    (padding[1], padding[1] + extra[1])))
+    means = pool.avg_pool2d(padded, kernel, stride, 0)
+    divisor = (np.full(out, float(divisor_override)) if divisor_override is not None
+               else np.outer(*counts).astype(np.float64))
+    return means * Tensor((kernel[0] * kernel[1] / divisor).astype(x.dtype))
 
 
 def _bin_matrix(size: int, out: int, dtype) -> np.ndarray:

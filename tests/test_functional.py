@@ -390,7 +390,10 @@ def test_batch_norm_errors():
 def test_pool_and_conv_primitives_are_re_exported():
     from tensorgrad.ops import conv, pool
     assert F.conv2d is conv.conv2d
-    assert F.max_pool2d is pool.max_pool2d and F.avg_pool2d is pool.avg_pool2d
+    # F's pools take PyTorch's extra options; with the defaults they are the primitives
+    x = tg.randn(1, 1, 4, 4, requires_grad=True)
+    assert F.max_pool2d(x, 2, 1, 1).grad_fn is pool.MaxPool2d
+    assert F.avg_pool2d(x, 2, 1, 1).grad_fn is pool.AvgPool2d
 
 
 @pytest.mark.parametrize("in_hw, out", [((7, 9), 1), ((7, 9), (2, 3)), ((8, 9), (4, 3)),

@@ -273,3 +273,61 @@ def test_conv_transpose2d_errors_name_the_op():
         F.conv_transpose2d(tg.ones(1, 3, 3, 3), tg.ones(2, 1, 3, 3))
     with pytest.raises(ValueError, match="conv_transpose2d: the kernel must not be empty"):
         F.conv_transpose2d(tg.ones(1, 2, 3, 3), tg.ones(2, 1, 0, 3))
+
+
+POOL_CONFIGS = [  # (input shape, kernel, stride, padding, dilation, ceil_mode)
+    ((2, 3, 7, 9), 3, 2, 1, 1, True),
+    ((2, 3, 7, 9), (3, 2), (2, 3), (1, 1), (2, 1), False),
+    ((2, 3, 8, 8), 2, 2, 0, 1, True),
+    ((1, 2, 5, 6), 3, 2, 1, 2, True),
+    ((2, 2, 6, 7), 2, None, 0, 1, True),
+]
+
+
+def _distinct(shape):
+    """Values 0.01 apart in a random order: no ties inside a window."""
+    return RNG.permutation(int(np.prod(shape))).reshape(shape) * 0.01
+
+
+@pytest.mark.parametrize("config", POOL_CONFIGS)
+def test_max_pool2d_options_match_torch_with_indices(config):
+    shape, kernel, stride, padding, dilation, ceil_mode = config
+    x = _distinct(shape)
+    args = (kernel, stride, padding, dilation, ceil_mode)
+    assert_matches_torch(lambda a: F.max_pool2d(a, *args), lambda a: TF.max_pool2d(a, *args),
+                         [x], rtol=1e-12)
+    _, indices = F.max_pool2d(tg64(x), *args, return_indices=True)
+    _, expected = TF.max_pool2d(torch.tensor(x), *args, return_indices=True)
+    assert indices.dtype == np.int64
+    np.testing.assert_array_equal(indices.data, expected.numpy())
+
+
+@pytest.mark.parametrize("config", [c for c in POOL_CONFIGS if c[4] == 1])
+@pytest.mark.parametrize("count_include_pad", [True, False])
+def test_avg_pool2d_options_match_torch(config, count_include_pad):
+    shape, kernel, stride, padding, _, ceil_mode = config
+    x = RNG.standard_normal(shape)
+    args = (kernel, stride, padding, ceil_mode, count_include_pad)
+    assert_matches_torch(lambda a: F.avg_pool2d(a, *args), lambda a: TF.avg_pool2d(a, *args),
+                         [x], rtol=1e-12)
+    gradcheck(lambda a: F.avg_pool2d(a, *args), tg64(x))
+
+
+def test_pool_layers_with_options_match_torch():
+    x = _distinct((2, 3, 7, 8))
+    ours = nn.MaxPool2d(3, 2, 1, dilation=2, ceil_mode=True, return_indices=True)
+    theirs = tnn.MaxPool2d(3, 2, 1, dilation=2, ceil_mode=True, return_indices=True)
+    (out, idx), (expected, expected_idx) = ours(tg64(x)), theirs(torch.tensor(x))
+    np.testing.assert_array_equal(out.data, expected.numpy())
+    np.testing.assert_array_equal(idx.data, expected_idx.numpy())
+    check_against_torch(nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False),
+                        tnn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False),
+                        (2, 3, 7, 8))
+    check_against_torch(nn.AvgPool2d(2, divisor_override=3), tnn.AvgPool2d(2, divisor_override=3),
+                        (2, 3, 6, 5))
+
+
+def test_max_pool2d_with_ties_sends_the_gradient_to_the_first_maximum_like_torch():
+    x = np.ones((1, 1, 5, 5))
+    assert_matches_torch(lambda a: F.max_pool2d(a, 3, 2, 1, ceil_mode=True),
+                         lambda a: TF.max_pool2d(a, 3, 2, 1, ceil_mode=True), [x])
