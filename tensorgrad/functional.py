@@ -83,7 +83,7 @@ def silu(x: Tensor) -> Tensor:
 
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     """x where x > 0, else alpha * (exp(x) - 1) (exp of min(x, 0): no overflow)."""
-    return where(x.data > 0, x, (x.clip(hi=0.0).exp() - 1.0) * alpha)
+    return where(x.data > 0, x, (x.clip(max=0.0).exp() - 1.0) * alpha)
 
 
 # ---------------------------------------------------------------------------- layers
