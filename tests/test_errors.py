@@ -128,6 +128,23 @@ CASES = [
      "tg.save(nn.Linear(3, 2).state_dict(), 'model.npz')\nopen('model.npz', 'r+b').write(b'garbage')\n"
      "tg.load('model.npz')",
      ValueError, r"load: model.npz is damaged or not a tensorgrad checkpoint"),
+    ("A checkpoint with a compressed member (a possible zip bomb)",
+     "import zipfile\nwith zipfile.ZipFile('bomb.npz', 'w', zipfile.ZIP_DEFLATED) as z:\n"
+     "    z.writestr('0.npy', bytes(10 ** 6))\ntg.load('bomb.npz')",
+     ValueError, r"load: bomb.npz: member '0.npy' is compressed \(zip method 8, deflate\); a "
+                 r"tensorgrad checkpoint stores its members uncompressed"),
+    ("A checkpoint member whose shape does not match its data",
+     "header = {'descr': '<f8', 'fortran_order': False, 'shape': (10 ** 12,)}\n"
+     "with open('0.npy', 'wb') as f:\n    np.lib.format.write_array_header_1_0(f, header)\n"
+     "import zipfile\nwith zipfile.ZipFile('huge.npz', 'w') as z:\n    z.write('0.npy')\n"
+     "tg.load('huge.npz')",
+     ValueError, r"load: huge.npz: member '0.npy' declares shape \(1000000000000,\) of float64 "
+                 r"\(8,000,000,000,000 bytes\) but holds 0 bytes"),
+    ("Saving a structure that contains itself", "state = {'epoch': 1}\nstate['self'] = state\n"
+     "tg.save(state, 'loop.npz')",
+     ValueError, r"save: the dict at root\['self'\] contains itself; a checkpoint must be a tree"),
+    ("Saving into a folder that does not exist", "tg.save({'w': np.ones(2)}, 'runs/model.npz')",
+     FileNotFoundError, r"cannot write runs/model.npz: No such file or directory"),
     ("An optimizer given a tensor that does not require grad", "optim.SGD([tg.zeros(3)], lr=0.1)",
      ValueError, r"SGD: parameter 0 of group 0 \(shape \(3,\)\) does not require grad"),
     ("An optimizer option of the wrong type in a parameter group",

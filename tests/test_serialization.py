@@ -143,3 +143,123 @@ def test_foreign_and_mismatched_files_raise(tmp_path):
     with pytest.raises(FileNotFoundError):
         load(tmp_path / "missing.npz")
     assert zipfile.is_zipfile(plain)
+
+
+# ---------------------------------------------------------------- hostile and malformed files
+
+_STRUCT = '{"format": "tensorgrad-checkpoint-1", "tree": {"array": "0"}}'
+
+
+def _npy(array):
+    buffer = __import__("io").BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def _zip(path, members, compression=zipfile.ZIP_STORED):
+    """An npz written member by member: {name: bytes}, with the checkpoint's structure."""
+    with zipfile.ZipFile(path, "w", compression) as z:
+        z.writestr("__structure__.npy", _npy(np.array(_STRUCT)), zipfile.ZIP_STORED)
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path
+
+
+def test_a_zip_bomb_is_refused_before_inflating(tmp_path):
+    import tracemalloc
+    bomb = _zip(tmp_path / "bomb.npz", {"0.npy": _npy(np.zeros(2 ** 24))}, zipfile.ZIP_DEFLATED)
+    assert bomb.stat().st_size < 200_000   # 128 MiB of zeros inside
+    tracemalloc.start()
+    with pytest.raises(ValueError, match=r"member '0.npy' is compressed \(zip method 8, "
+                                         r"deflate\).*refused without inflating it"):
+        load(bomb)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 5_000_000
+
+
+def test_a_member_holding_more_than_its_array_is_refused(tmp_path):
+    grown = _zip(tmp_path / "grown.npz", {"0.npy": _npy(np.zeros(4)) + bytes(1000)})
+    with pytest.raises(ValueError, match=r"member '0.npy' declares shape \(4,\) of float64 "
+                                         r"\(32 bytes\) but holds 1,032 bytes"):
+        load(grown)
+
+
+def test_a_huge_declared_shape_is_a_clear_error_not_a_memory_error(tmp_path):
+    buffer = __import__("io").BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": (10 ** 12,)})
+    huge = _zip(tmp_path / "huge.npz", {"0.npy": buffer.getvalue() + bytes(24)})
+    with pytest.raises(ValueError, match=r"declares shape \(1000000000000,\) of float64 "
+                                         r"\(8,000,000,000,000 bytes\) but holds 24 bytes"):
+        load(huge)
+
+
+def _set_method(path, method):
+    """Rewrite every member's compression method in the local and central headers."""
+    data = bytearray(path.read_bytes())
+    for signature, field in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        at = data.find(signature)
+        while at >= 0:
+            data[at + field: at + field + 2] = method.to_bytes(2, "little")
+            at = data.find(signature, at + 4)
+    path.write_bytes(bytes(data))
+
+
+def test_an_unsupported_compression_method_is_a_clear_error_and_one_cli_line(tmp_path, capsys):
+    from tensorgrad.app.cli import main
+    path = _zip(tmp_path / "checkpoint.npz", {"0.npy": _npy(np.ones(3))})
+    _set_method(path, 98)   # PPMd: zipfile itself raises NotImplementedError for it
+    with pytest.raises(ValueError, match=r"member '__structure__.npy' is compressed \(zip "
+                                         r"method 98, ppmd\)"):
+        load(path)
+    assert main(["eval", "--checkpoint", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "zip method 98" in err and "Traceback" not in err
+
+
+def test_members_that_overlap_are_refused(tmp_path):
+    members = {"0.npy": _npy(np.ones(50_000))} | {f"{i}.npy": _npy(np.ones(1)) for i in (1, 2, 3)}
+    path = _zip(tmp_path / "overlap.npz", members)
+    data = bytearray(path.read_bytes())
+    entries = [at for at in range(len(data)) if data.startswith(b"PK\x01\x02", at)]
+    big = data[entries[1]:entries[1] + 46]     # entry 0 is __structure__, entry 1 is "0.npy"
+    for at in entries[2:]:                     # the small members now claim the big one's data
+        data[at + 20: at + 28], data[at + 42: at + 46] = big[20:28], big[42:46]
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"members declare \d+ bytes in all, more than the "
+                                         r"file's \d+ bytes \(overlapping members\)"):
+        load(path)
+
+
+def test_a_member_that_is_not_an_npy_array_is_refused(tmp_path):
+    path = _zip(tmp_path / "raw.npz", {"0.npy": _npy(np.ones(2)), "payload": b"raw bytes"})
+    with pytest.raises(ValueError, match=r"damaged or not a tensorgrad checkpoint.*member "
+                                         r"'payload' is not an .npy array"):
+        load(path)
+
+
+@pytest.mark.parametrize("depth", [150, 100_000])
+def test_deeply_nested_structures_are_a_clear_error(tmp_path, depth):
+    tree = "[" * depth + "]" * depth
+    path = tmp_path / "deep.npz"
+    np.savez(path, __structure__=np.array('{"format": "tensorgrad-checkpoint-1", "tree": '
+                                          + tree + "}"))
+    with pytest.raises(ValueError, match=r"damaged.*nested more than 100 deep"):
+        load(path)
+
+
+def test_saving_a_self_referencing_or_too_deep_structure_is_a_clear_error(tmp_path):
+    loop = {"model": {}}
+    loop["model"]["parent"] = loop
+    with pytest.raises(ValueError, match=r"save: the dict at root\['model'\]\['parent'\] "
+                                         r"contains itself"):
+        save(loop, tmp_path / "loop.npz")
+    deep = []
+    for _ in range(200):
+        deep = [deep]
+    with pytest.raises(ValueError, match="save: containers are nested more than 100 deep"):
+        save(deep, tmp_path / "deep.npz")
+    shared = np.ones(2)
+    save({"a": [shared], "b": [shared]}, tmp_path / "shared.npz")   # shared, not a loop: fine
+    assert sorted(os.listdir(tmp_path)) == ["shared.npz"]

@@ -24,9 +24,7 @@ import csv
 import dataclasses
 import functools
 import math
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -43,6 +41,7 @@ from ..nn import models
 from ..nn.parallel import DistributedDataParallel
 from ..random import get_rng_state, manual_seed, set_rng_state
 from ..serialization import load, save
+from ..serialization.atomic import atomic_write
 from ..tensor import Tensor
 
 __all__ = ["TrainConfig", "Trainer", "EvalResult", "NonFiniteLossError", "CheckpointError",
@@ -531,19 +530,12 @@ def write_metrics(rows: list[dict], path) -> None:
 
 
 def write_rows(path, fields: tuple, rows: list[dict]) -> None:
-    """Write rows as CSV with the given columns, atomically (a temporary file replaces
-    path); None is written as an empty cell."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".csv")
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            writer = csv.DictWriter(f, fields, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    """Write rows as CSV with the given columns, atomically (see `atomic_write`); None is
+    written as an empty cell."""
+    with atomic_write(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
 
 
 def read_metrics(path) -> dict[str, np.ndarray]:
