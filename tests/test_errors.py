@@ -150,6 +150,10 @@ CASES = [
      "tg.load('huge.npz')",
      ValueError, r"load: huge.npz: member '0.npy' declares shape \(1000000000000,\) of float64 "
                  r"\(8,000,000,000,000 bytes\) but holds 0 bytes"),
+    ("A pickle, e.g. PyTorch's legacy checkpoint format",
+     "import pickle\nwith open('model.pt', 'wb') as f:\n    pickle.dump({'w': [1.0]}, f, protocol=2)\n"
+     "tg.load('model.pt')",
+     ValueError, r"load: model.pt is a pickle, e.g. PyTorch's legacy .* re-save it with torch.save"),
     ("Saving a structure that contains itself", "state = {'epoch': 1}\nstate['self'] = state\n"
      "tg.save(state, 'loop.npz')",
      ValueError, r"save: the dict at root\['self'\] contains itself; a checkpoint must be a tree"),

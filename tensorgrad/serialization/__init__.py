@@ -2,7 +2,7 @@
 
 `save` writes tensorgrad's own checkpoint format (`checkpoint.py`: any tree of dicts, lists,
 tuples, arrays, Tensors and Python scalars, as an .npz file). `load` tells formats apart by
-their content and reads tensorgrad checkpoints. Every write is atomic (`atomic.py`).
+their content and reads tensorgrad checkpoints and PyTorch's zip files (`torch_format.py`). Every write is atomic (`atomic.py`).
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import zipfile
 
 from .archive import ArchiveError
 from .checkpoint import is_checkpoint, load_checkpoint, save_checkpoint
+from .torch_format import TorchFormatError, is_torch_archive, load_torch
 
 __all__ = ["save", "load"]
 
@@ -23,13 +24,34 @@ def save(obj, path) -> None:
     save_checkpoint(obj, path)
 
 
-def load(path):
-    """Read a file written by `save`. Raises ValueError naming the path if the file is
-    damaged, truncated or not a tensorgrad checkpoint (FileNotFoundError if missing)."""
+def load(path, map_location=None, weights_only=None):
+    """Read a tensorgrad checkpoint (written by `save`) or a PyTorch one (written by
+    `torch.save` in its zip format, PyTorch >= 1.6), told apart by content. PyTorch files
+    are read without torch and without running their pickle: only tensors, state_dicts and
+    plain containers are rebuilt, anything else is refused naming the global, whatever
+    `weights_only` says (True, False or None are all accepted). `map_location`: None, "cpu"
+    or anything whose str() is "cpu"; everything loads onto the CPU. Raises ValueError
+    naming the path if the file is damaged, truncated or of another format
+    (FileNotFoundError if missing)."""
     path = os.fspath(path)
+    if map_location is not None and str(map_location) != "cpu":
+        raise ValueError(f"load: map_location={map_location!r}: tensorgrad has only the CPU; "
+                         "use None or 'cpu'")
+    if weights_only not in (None, True, False):
+        raise TypeError(f"load: weights_only must be True, False or None, got {weights_only!r}")
+    with open(path, "rb") as f:
+        start = f.read(2)
+    if start[:1] == b"\x80":
+        raise ValueError(f"load: {path} is a pickle, e.g. PyTorch's legacy (pre-1.6, or "
+                         "_use_new_zipfile_serialization=False) format, which tensorgrad does "
+                         "not read: re-save it with torch.save(obj, path) from PyTorch >= 1.6")
     try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+        if is_torch_archive(names) and not is_checkpoint(names):
+            return load_torch(path)
         return load_checkpoint(path)
-    except (FileNotFoundError, ArchiveError):
+    except (FileNotFoundError, ArchiveError, TorchFormatError):
         raise
     except (OSError, ValueError, KeyError, TypeError, EOFError, AttributeError,
             zipfile.BadZipFile) as e:
