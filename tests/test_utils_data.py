@@ -555,7 +555,36 @@ def test_batched_fetch_equals_per_item_samples(pipeline, batched):
     batch = ds.__getitems__([4, 0, 8, 4])
     pipeline.load_state_dict(state) if state is not None else None
     items = [ds[i] for i in [4, 0, 8, 4]]
+    if state is not None:
+        pipeline.load_state_dict(state)
+    through_subset = Subset(ds, [8, 4, 0]).__getitems__([1, 2, 0, 1])  # as PyTorch's Subset
+    for (x, y), (xi, yi) in zip(through_subset, items, strict=True):
+        np.testing.assert_array_equal(x.data, xi.data)
+        assert y == yi
     for (x, y), (xi, yi) in zip(batch, items, strict=True):
         assert isinstance(x, tg.Tensor) and type(y) is type(yi) is int and y == yi
         assert x.dtype == xi.dtype == np.float32
         np.testing.assert_array_equal(x.data, xi.data)
+
+
+def test_distributed_sampler_shards_through_the_loader_as_torchs_would():
+    """Two ranks' loaders (DistributedSampler with explicit ranks) cover the dataset once,
+    disjointly; each rank's batches equal torch's DataLoader fed the same sampler."""
+    torch = pytest.importorskip("torch")
+    from torch.utils import data as tdata
+    from tensorgrad.utils.data import DistributedSampler
+    x = np.random.default_rng(0).standard_normal((10, 3))
+    seen = []
+    for rank in range(2):
+        sampler = DistributedSampler(TensorDataset(x), num_replicas=2, rank=rank, seed=1)
+        sampler.set_epoch(3)
+        ours = list(DataLoader(TensorDataset(x, np.arange(10)), batch_size=2, sampler=sampler))
+        theirs = list(tdata.DataLoader(tdata.TensorDataset(torch.from_numpy(x),
+                                                           torch.arange(10)),
+                                       batch_size=2, sampler=sampler))
+        for a, b in zip(ours, theirs, strict=True):
+            assert_same(a, b)
+        items = list(DataLoader(Records(10), batch_size=2, sampler=sampler))
+        assert [b["pair"][0].data.tolist() for b in items] == [b[1].data.tolist() for b in ours]
+        seen += [i for _, y in ours for i in y.data.tolist()]
+    assert sorted(seen) == list(range(10))
