@@ -96,3 +96,18 @@ def test_corrupted_gzip_stream(tmp_path, damage):
 def test_write_idx_rejects(tmp_path, array, message):
     with pytest.raises(IDXError, match=message):
         write_idx(tmp_path / "a.idx", array)
+
+
+def test_a_gzip_inflating_past_its_declared_size_is_stopped_there(tmp_path):
+    import tracemalloc
+    header = bytes([0, 0, 0x08, 1]) + (10).to_bytes(4, "big")
+    bomb = tmp_path / "bomb-idx1-ubyte.gz"
+    bomb.write_bytes(gzip.compress(header + bytes(10 + 2 ** 27)))   # 128 MiB past the data
+    assert bomb.stat().st_size < 300_000
+    tracemalloc.start()
+    with pytest.raises(IDXError, match=r"has trailing bytes: shape \(10,\) of uint8 needs 10 "
+                                       r"bytes of data after the header, the file has 11"):
+        read_idx(bomb)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 5_000_000

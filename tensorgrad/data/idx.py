@@ -26,13 +26,28 @@ def read_idx(path) -> np.ndarray:
     payload length is wrong or the gzip stream is corrupted."""
     path = os.fspath(path)
     with open(path, "rb") as f:
-        data = f.read()
-    if data[:2] == _GZIP_MAGIC:
+        compressed = f.read(2) == _GZIP_MAGIC
+        f.seek(0)
+        if not compressed:
+            return _parse(f.read(), path)
         try:
-            data = gzip.decompress(data)
+            with gzip.GzipFile(fileobj=f) as stream:
+                return _parse(_read_capped(stream), path)
         except (OSError, EOFError, zlib.error) as e:
             raise IDXError(f"{path}: corrupted or truncated gzip data ({e})") from None
-    return _parse(data, path)
+
+
+def _read_capped(stream) -> bytes:
+    """The inflated IDX data, reading no further than one byte past the size its header
+    declares (so a gzip bomb is stopped, and reported as trailing bytes by `_parse`)."""
+    data = stream.read(4)
+    if len(data) == 4:
+        data += stream.read(4 * data[3])
+    if len(data) >= 4 and len(data) == 4 + 4 * data[3] and data[2] in _DTYPES:
+        dims = np.frombuffer(data, ">u4", data[3], offset=4)
+        size = np.dtype(_DTYPES[data[2]]).itemsize * int(np.prod(dims, dtype=object))
+        data += stream.read(size + 1)
+    return data
 
 
 def _parse(data: bytes, path: str) -> np.ndarray:
