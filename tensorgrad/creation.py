@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import random
+from . import _args, random
 from .devices import resolve
 from .dtypes import as_dtype
 from .tensor import Tensor, as_array, check_numeric, get_default_dtype
@@ -33,7 +33,7 @@ def _shape(shape: tuple, size, op: str) -> tuple:
         shape = (size,)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    return tuple(int(s) for s in shape)
+    return _args.shape(shape, op)
 
 
 def _new(op: str, array: np.ndarray, device, requires_grad: bool) -> Tensor:

@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from . import random
+from ._args import pair
 from .autograd import no_grad
 from .ops.activation import Gelu
 from .ops.conv import conv2d
@@ -19,7 +20,6 @@ from .ops.loss import BinaryCrossEntropy
 from .ops.movement import Scatter
 from .ops.normalization import BatchNorm
 from .ops import pool
-from .ops.conv import pair
 from ._spellings import torch_names
 from .tensor import Tensor, where
 
@@ -265,13 +265,6 @@ def _update_running(running, batch_stat: np.ndarray, momentum: float) -> None:
 # ---------------------------------------------------------------------------- pooling
 
 
-def _pair(value, name: str) -> tuple:
-    pair = (value, value) if value is None or isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2:
-        raise ValueError(f"{name}: expected an int or a pair, got {value!r}")
-    return pair
-
-
 def _pool_geometry(op: str, x: Tensor, kernel_size, stride, padding, dilation,
                    ceil_mode: bool) -> tuple:
     """kernel, stride, padding, dilation and output (h, w) pairs of a pooling call with
@@ -371,10 +364,8 @@ def adaptive_avg_pool2d(x: Tensor, output_size) -> Tensor:
         raise ValueError(f"adaptive_avg_pool2d: expected a 4-D input (N, C, H, W), got shape "
                          f"{x.shape}")
     n, c, h, w = x.shape
-    oh, ow = (s if o is None else int(o)
-              for s, o in zip((h, w), _pair(output_size, "adaptive_avg_pool2d")))
-    if oh <= 0 or ow <= 0:
-        raise ValueError(f"adaptive_avg_pool2d: output size must be positive, got {(oh, ow)}")
+    oh, ow = (s if o is None else o for s, o in zip(
+        (h, w), pair(output_size, "output_size", "adaptive_avg_pool2d", 1, none=True)))
     if h % oh == 0 and w % ow == 0:  # equal bins: a reshape and a mean
         return x.reshape(n, c, oh, h // oh, ow, w // ow).mean(axis=(3, 5))
     return Tensor(_bin_matrix(h, oh, x.dtype)) @ x @ Tensor(_bin_matrix(w, ow, x.dtype).T)

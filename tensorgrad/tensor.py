@@ -19,7 +19,7 @@ import numbers
 
 import numpy as np
 
-from . import autograd, random, return_types
+from . import _args, autograd, random, return_types
 from . import devices
 from ._spellings import both_given, torch_names
 from .dtypes import as_dtype, type_name
@@ -797,7 +797,7 @@ class Tensor:
         if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
             raise TypeError(f"{op}: dim must be one int, got {dim!r} (shape {self.shape})")
         source = self if self.ndim else self.reshape(1)
-        return source, reduce.normalize_axes(dim, source.ndim, op)[0]
+        return source, _args.axes(dim, source.ndim, op)[0]
 
     def _picked(self, op: str, source, indices: np.ndarray, axis: int, keepdim: bool):
         """PyTorch's (values, indices) named tuple for indices (with axis kept) into source;
@@ -837,7 +837,7 @@ class Tensor:
         return self._picked("median", source, middle, axis, keepdim)
 
     def _count(self, axis) -> int:
-        axes = reduce.normalize_axes(axis, self.ndim, "mean")
+        axes = _args.axes(axis, self.ndim, "mean")
         return int(np.prod([self.shape[a] for a in axes]))
 
     @torch_names
@@ -903,7 +903,7 @@ class Tensor:
     # ------------------------------------------------------------------ movement
 
     def reshape(self, *shape):
-        shape = _shape_args(shape)
+        shape = _args.shape(shape, "reshape", unknown=1)
         return self if shape == self.shape else movement.Reshape.apply(self, shape=shape)
 
     view = reshape
@@ -917,7 +917,7 @@ class Tensor:
         return self.expand(other.shape)
 
     def permute(self, *axes):
-        return movement.Permute.apply(self, axes=_shape_args(axes))
+        return movement.Permute.apply(self, axes=_args.integers(axes, "an axis", "permute"))
 
     def transpose(self, a: int = -2, b: int = -1):
         """Swap two axes (the last two by default)."""
@@ -941,12 +941,12 @@ class Tensor:
         return self.transpose(0, -1) if self.ndim == 2 else self
 
     def expand(self, *shape):
-        return movement.Expand.apply(self, shape=_shape_args(shape))
+        return movement.Expand.apply(self, shape=_args.shape(shape, "expand", unknown=self.ndim))
 
     def repeat(self, *repeats):
         """Tile the tensor: repeats[i] copies along axis i (PyTorch's repeat, NumPy's tile);
         more repeats than axes add leading axes."""
-        repeats = _shape_args(repeats)
+        repeats = _args.shape(repeats, "repeat")
         if len(repeats) < self.ndim or any(r < 0 for r in repeats):
             raise ValueError(f"repeat: needs one non-negative count per axis of shape "
                              f"{self.shape} (or more), got {repeats}")
@@ -1046,7 +1046,7 @@ class Tensor:
         if axis is None:
             axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
         else:
-            axes = reduce.normalize_axes(axis, self.ndim, "squeeze")
+            axes = _args.axes(axis, self.ndim, "squeeze")
             bad = [a for a in axes if self.ndim and self.shape[a] != 1]
             if bad:
                 raise ValueError(f"squeeze: axis {bad[0]} of shape {self.shape} has size "
@@ -1091,13 +1091,6 @@ autograd.Tensor = Tensor
 def _name(fn) -> str:
     """How an error names a user's function: its qualified name, else its repr."""
     return getattr(fn, "__qualname__", None) or repr(fn)
-
-
-def _shape_args(shape) -> tuple:
-    """Accept both f(2, 3) and f((2, 3))."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = shape[0]
-    return tuple(int(s) for s in shape)
 
 
 def _one_of(op: str, numpy_name: str, numpy_value, torch_name: str, torch_value):

@@ -410,9 +410,9 @@ def test_adaptive_avg_pool2d_errors_and_dtype():
     with pytest.raises(ValueError, match=r"adaptive_avg_pool2d: expected a 4-D input \(N, C, H, "
                                          r"W\), got shape \(2, 5, 7\)"):
         F.adaptive_avg_pool2d(tg.randn(2, 5, 7), 1)
-    with pytest.raises(ValueError, match="output size must be positive, got \\(0, 2\\)"):
+    with pytest.raises(ValueError, match="output_size must be positive, got \\(0, 2\\)"):
         F.adaptive_avg_pool2d(tg.randn(1, 2, 5, 7), (0, 2))
-    with pytest.raises(ValueError, match="expected an int or a pair"):
+    with pytest.raises(TypeError, match="output_size must be an int or a pair of ints"):
         F.adaptive_avg_pool2d(tg.randn(1, 2, 5, 7), (1, 2, 3))
 
 

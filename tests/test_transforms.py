@@ -107,16 +107,16 @@ def test_random_crop_seed_and_state():
     np.testing.assert_array_equal(a(x), first)
 
 
-@pytest.mark.parametrize("size, padding, message", [
-    (0, 0, "size must be an int >= 1 or a pair of them, got 0"),
-    ((3, 2, 1), 0, "size must be an int >= 1 or a pair of them, got (3, 2, 1)"),
-    (3.0, 0, "got 3.0"),
-    (3, -1, "padding must be an int >= 0, or 2 of them (left/right, top/bottom) or 4 (left, "
+@pytest.mark.parametrize("size, padding, error, message", [
+    (0, 0, ValueError, "size must be positive, got 0"),
+    ((3, 2, 1), 0, TypeError, "size must be an int or a pair of ints, got (3, 2, 1)"),
+    (3.0, 0, TypeError, "size must be an int or a pair of ints, got 3.0"),
+    (3, -1, ValueError, "padding must be an int >= 0, or 2 of them (left/right, top/bottom) or 4 (left, "
             "top, right, bottom) as in torchvision, got -1"),
-    (3, (1, 2, 3), "as in torchvision, got (1, 2, 3)"),
+    (3, (1, 2, 3), ValueError, "as in torchvision, got (1, 2, 3)"),
 ])
-def test_random_crop_rejects_bad_parameters(size, padding, message):
-    with pytest.raises(ValueError, match=re.escape(message)) as info:
+def test_random_crop_rejects_bad_parameters(size, padding, error, message):
+    with pytest.raises(error, match=re.escape(message)) as info:
         RandomCrop(size, padding)
     assert str(info.value).startswith("RandomCrop: ")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .._args import pair
 from ..random import new_generator
 from ..tensor import Tensor, get_default_dtype
 
@@ -21,13 +22,6 @@ from ..tensor import Tensor, get_default_dtype
 def state_of(transform):
     """A transform's state (None for a callable without `state_dict`)."""
     return transform.state_dict() if hasattr(transform, "state_dict") else None
-
-
-def _pair(value, who: str, name: str, low: int) -> tuple[int, int]:
-    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and v >= low for v in pair):
-        raise ValueError(f"{who}: {name} must be an int >= {low} or a pair of them, got {value!r}")
-    return int(pair[0]), int(pair[1])
 
 
 def _unwrap(x, who: str, pil_like: bool = True):
@@ -183,7 +177,7 @@ class RandomCrop(_RandomTransform):
     uniformly random offset; in a batch, an independent offset per sample."""
 
     def __init__(self, size, padding=None, fill=0, padding_mode: str = "constant", seed=None):
-        self.size = _pair(size, "RandomCrop", "size", 1)
+        self.size = pair(size, "size", "RandomCrop", 1)
         self.padding = padding
         self._pad = (0, 0, 0, 0) if padding is None else _padding(padding)
         if padding_mode not in _PADDING_MODES:

@@ -3,7 +3,7 @@ with PyTorch's parameters."""
 from __future__ import annotations
 
 from .. import functional as F
-from ..ops.conv import pair
+from .._args import pair
 from ..ops.conv_transpose import conv_transpose2d
 from .linear import reset_kaiming_uniform
 from .module import Module, empty_parameter

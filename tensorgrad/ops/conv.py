@@ -24,21 +24,10 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .._args import pair
 from ..autograd import Function
 
-__all__ = ["conv2d", "Conv2d", "pair"]
-
-
-def pair(value, name: str, op: str, minimum: int) -> tuple[int, int]:
-    """An int or an (h, w) pair of ints, each >= minimum, as an (h, w) tuple; errors name op."""
-    values = (value, value) if isinstance(value, (int, np.integer)) else value
-    if not (isinstance(values, (tuple, list)) and len(values) == 2 and all(
-            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values)):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    if min(values) < minimum:
-        kind = "positive" if minimum > 0 else "non-negative"
-        raise ValueError(f"{op}: {name} must be {kind}, got {value!r}")
-    return int(values[0]), int(values[1])
+__all__ = ["conv2d", "Conv2d"]
 
 
 def _padding(padding, kernel: tuple, dilation: tuple, stride: tuple) -> tuple:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from .conv import _columns, _convolve, _Geometry, _input_gradient, _pad, pair
+from .._args import pair
+from .conv import _columns, _convolve, _Geometry, _input_gradient, _pad
 
 __all__ = ["conv_transpose2d", "ConvTranspose2d"]
 

@@ -11,6 +11,9 @@ import numpy as np
 
 from ..autograd import Function
 
+__all__ = ["Neg", "Exp", "Log", "Sqrt", "Abs", "Relu", "Sigmoid", "Tanh", "Add", "Sub", "Mul",
+           "Div", "Pow", "Maximum", "Minimum", "Where", "Cast", "unbroadcast"]
+
 
 def unbroadcast(grad: np.ndarray, shape: tuple, dtype: np.dtype) -> np.ndarray:
     """Sum `grad` over the axes that broadcasting added or stretched, so it has `shape`, and

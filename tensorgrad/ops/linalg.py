@@ -8,6 +8,8 @@ import numpy as np
 from ..autograd import Function
 from .elementwise import unbroadcast
 
+__all__ = ["MatMul", "Linear", "linear"]
+
 
 class MatMul(Function):
     differentiable_backward = True

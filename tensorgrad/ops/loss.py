@@ -5,6 +5,8 @@ import numpy as np
 
 from ..autograd import Function
 
+__all__ = ["BinaryCrossEntropy"]
+
 # PyTorch's clamps: each log at least -100, the gradient's denominator x (1 - x) at least 1e-12
 # (a float32 constant in PyTorch, so float32's nearest value to 1e-12 here too)
 LOG_FLOOR, EPS = -100.0, float(np.float32(1e-12))

@@ -11,6 +11,8 @@ import numpy as np
 from ..autograd import Function
 from .elementwise import unbroadcast
 
+__all__ = ["Reshape", "Permute", "Expand", "GetItem", "SetItem", "Pad", "Cat", "Stack"]
+
 
 class Reshape(Function):
     differentiable_backward = True

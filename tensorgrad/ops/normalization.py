@@ -9,6 +9,8 @@ import numpy as np
 from ..autograd import Function
 from .elementwise import unbroadcast
 
+__all__ = ["BatchNorm"]
+
 
 class BatchNorm(Function):
     """out = (x - mean) * (invstd * weight) + bias per channel, with mean and the biased

@@ -25,8 +25,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._args import pair
 from ..autograd import Function
-from .conv import pair
 
 __all__ = ["max_pool2d", "avg_pool2d", "MaxPool2d", "AvgPool2d"]
 

@@ -4,23 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _args
 from ..autograd import Function
 
-
-def normalize_axes(axis, ndim: int, op: str) -> tuple:
-    """`axis` (None, an int or a sequence of ints, negatives allowed) as a sorted tuple of
-    non-negative axes; a clear error names the op when an axis is out of range or repeated."""
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    bound = max(ndim, 1)  # a 0-d tensor accepts axis 0 or -1, as in PyTorch
-    for a in axes:
-        if not -bound <= a < bound:
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
-    result = sorted({int(a) % bound for a in axes})
-    if len(result) != len(axes):
-        raise ValueError(f"{op}: repeated axis in {axis}")
-    return tuple(result) if ndim else ()
+__all__ = ["Sum", "Max", "Min", "LogSoftmax", "finite_max"]
 
 
 def finite_max(x: np.ndarray, axis) -> np.ndarray:
@@ -40,7 +27,7 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx, x, *, axis=None, keepdims=False):
-        axes = normalize_axes(axis, x.ndim, "sum")
+        axes = _args.axes(axis, x.ndim, "sum")
         ctx.meta = (x.shape, axes, keepdims)
         return np.sum(x, axis=axes, keepdims=keepdims)
 
@@ -61,7 +48,7 @@ class _Extreme(Function):
 
     @classmethod
     def forward(cls, ctx, x, *, axis=None, keepdims=False):
-        axes = normalize_axes(axis, x.ndim, cls.__name__.lower())
+        axes = _args.axes(axis, x.ndim, cls.__name__.lower())
         if x.size == 0:
             raise ValueError(f"{cls.__name__.lower()}: cannot reduce an empty tensor of shape {x.shape}")
         out = cls.reducer(x, axis=axes, keepdims=True)
@@ -98,7 +85,7 @@ class LogSoftmax(Function):
         if not isinstance(axis, (int, np.integer)):
             raise ValueError(f"log_softmax: needs one int axis, got axis {axis!r} for shape "
                              f"{x.shape}")
-        axes = normalize_axes(axis, x.ndim, "log_softmax")  # () for a 0-d x: its one element
+        axes = _args.axes(axis, x.ndim, "log_softmax")  # () for a 0-d x: its one element
         axis = axes[0] if axes else None
         shifted = x - finite_max(x, axis)
         out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
