@@ -99,3 +99,16 @@ class Nondeterministic(tg.Function):
 def test_check_op_rejects_nondeterministic_gradients():
     with pytest.raises(AssertionError, match="different gradients for input 0"):
         check_op(Nondeterministic)
+
+
+def test_strategies_reachable_from_the_testing_package():
+    """The spelling DESIGN and the docs promise: the lazy attribute, not a submodule import."""
+    import subprocess
+    import sys
+    code = ("from tensorgrad import testing; from hypothesis import given, settings\n"
+            "seen = []\n"
+            "@settings(max_examples=3, database=None)\n"
+            "@given(testing.strategies.tensors())\n"
+            "def f(t): seen.append(t)\n"
+            "f(); assert seen, 'no example drawn'")
+    subprocess.run([sys.executable, "-c", code], check=True)

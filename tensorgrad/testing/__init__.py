@@ -12,4 +12,7 @@ def __getattr__(name):
     if name in ("check_op", "register_op", "registered_ops"):
         from . import registry
         return getattr(registry, name)
+    if name == "strategies":
+        import importlib
+        return importlib.import_module(".strategies", __name__)
     raise AttributeError(f"module 'tensorgrad.testing' has no attribute {name!r}")
