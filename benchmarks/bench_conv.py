@@ -2,8 +2,8 @@
 
 Shapes are the convolution layers of LeNet-5 on MNIST and of a small CIFAR-10 CNN, and a 2x2
 max-pool. The two frameworks run interleaved in one process (medians of several repeats,
-a pause between frameworks so OpenBLAS threads quiesce, see PERF_NOTES), with glibc's malloc
-told to keep its big blocks (PERF_NOTES: mallopt through ctypes).
+a pause between frameworks so OpenBLAS threads quiesce, see docs/performance.md), with
+glibc's malloc told to keep its big blocks (docs/performance.md: mallopt through ctypes).
 
     python benchmarks/bench_conv.py [--repeats 10] [--rounds 5]
 
@@ -21,7 +21,7 @@ import statistics
 from common import (in_process_environment, interleaved_rounds, machine,  # isort: skip
                     paired_ratio, try_import_torch)
 
-in_process_environment()  # before NumPy loads: OpenBLAS threads sleep soon (PERF_NOTES)
+in_process_environment()  # before NumPy loads: OpenBLAS threads sleep soon (docs/performance.md)
 import numpy as np  # noqa: E402
 
 import tensorgrad as tg  # noqa: E402

@@ -15,7 +15,7 @@ import statistics
 from common import (in_process_environment, interleaved_rounds, machine,  # isort: skip
                     paired_ratio, try_import_torch)
 
-in_process_environment()  # before NumPy loads: OpenBLAS threads sleep soon (PERF_NOTES)
+in_process_environment()  # before NumPy loads: OpenBLAS threads sleep soon (docs/performance.md)
 import numpy as np  # noqa: E402
 
 import tensorgrad as tg  # noqa: E402

@@ -94,8 +94,8 @@ def paired(a: list, b: list) -> tuple[float, float, float]:
 
 def in_process_environment() -> None:
     """For in-process kernel comparisons only: OpenBLAS workers sleep soon after each call,
-    so spinning NumPy threads do not slow the PyTorch call that follows (PERF_NOTES). Call
-    before NumPy loads. Never used for `bench_train.py`'s numbers."""
+    so spinning NumPy threads do not slow the PyTorch call that follows (docs/performance.md).
+    Call before NumPy loads. Never used for `bench_train.py`'s numbers."""
     os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 

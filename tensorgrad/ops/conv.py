@@ -1,8 +1,8 @@
 """2-D convolution (cross-correlation, as in PyTorch) by im2col and matrix products, with a
 hand-written backward.
 
-Forward (the fastest layout measured, PERF_NOTES): a strided view of the zero-padded input,
-`_windows`, gives every kernel tap (i, j) the (Ho, Wo) grid of pixels it meets; copying it
+Forward (the fastest layout measured, docs/performance.md): a strided view of the zero-padded
+input, `_windows`, gives every kernel tap (i, j) the (Ho, Wo) grid of pixels it meets; copying it
 yields the columns ``cols`` of shape (N, G, C/G * kh * kw, Ho * Wo), and one broadcast product
 ``W (G, K/G, C/G * kh * kw) @ cols`` lands directly in NCHW, with no transpose. Small images
 share a product in groups, and big ones all in one (`_images_per_product`), at the price of a
