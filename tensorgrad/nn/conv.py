@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import functional as F
 from .._args import pair
 from ..ops.conv_transpose import conv_transpose2d
-from .linear import reset_kaiming_uniform
+from .init import reset_kaiming_uniform
 from .module import Module, empty_parameter
 
 __all__ = ["Conv2d", "ConvTranspose2d"]

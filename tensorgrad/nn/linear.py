@@ -1,23 +1,11 @@
 """Linear, and the parameter-free Identity and Flatten."""
 from __future__ import annotations
 
-import math
-
 from .. import functional as F
 from . import init
 from .module import Module, empty_parameter
 
 __all__ = ["Identity", "Linear", "Flatten"]
-
-
-def reset_kaiming_uniform(weight, bias) -> None:
-    """PyTorch's default for Linear and Conv2d: weight ~ kaiming_uniform_(a=sqrt(5)), i.e.
-    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
-    init.kaiming_uniform_(weight, a=math.sqrt(5))
-    if bias is not None:
-        fan_in = weight.data[0].size
-        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-        init.uniform_(bias, -bound, bound)
 
 
 class Identity(Module):
@@ -42,7 +30,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        reset_kaiming_uniform(self.weight, self.bias)
+        init.reset_kaiming_uniform(self.weight, self.bias)
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)
