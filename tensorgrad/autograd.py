@@ -81,6 +81,10 @@ class Context:
     `forward` stores arrays with `save_for_backward(*arrays)` and any other value as an
     attribute (``ctx.beta = beta``); `backward` reads them back through `saved_tensors`.
     `needs_input_grad[i]` tells whether the i-th positional input wants a gradient.
+    `is_recording` is True: `forward` is being recorded and `backward` will follow, so it
+    should save what backward needs (when nothing is recorded, e.g. under `tg.no_grad()`,
+    `forward` gets a context whose `is_recording` is False and whose saving is a no-op, and
+    can take a faster path that keeps nothing).
 
     The node also remembers the version of every input (and of the output) whose memory a
     saved array shares; `saved_tensors` raises, naming the op, when one of them was changed by
@@ -89,6 +93,8 @@ class Context:
 
     __slots__ = ("fn", "inputs", "needs_input_grad", "seq", "_saved", "_versions", "_freed",
                  "__dict__", "__weakref__")
+
+    is_recording = True
 
     def __init__(self, fn, inputs, needs_input_grad):
         self.fn = fn
@@ -253,6 +259,12 @@ class Function:
     Positional Tensor inputs are differentiable; anything else (arrays, numbers) is passed to
     `forward` unchanged and gets no gradient.
 
+    Inference: when nothing is recorded (`tg.no_grad()`, or no input requires grad),
+    `forward` gets a context whose ``ctx.is_recording`` is False, whose `save_for_backward`
+    does nothing and whose `needs_input_grad` is empty; no backward will follow, so an op
+    may then take a path that keeps nothing (conv2d works through blocks of images).
+    While recording, ``ctx.is_recording`` is True.
+
     `backward` normally works on ndarrays, which makes the op once-differentiable: a second
     derivative through it (`backward(create_graph=True)`, then differentiating the gradient)
     raises an error naming it. Set ``differentiable_backward = True`` when `backward` is
@@ -305,6 +317,7 @@ class Function:
 class _NullContext:
     """The context `forward` gets when nothing is recorded: saving is a no-op."""
 
+    is_recording = False
     needs_input_grad = ()
 
     def save_for_backward(self, *arrays) -> None:

@@ -9,9 +9,15 @@ _generator = np.random.default_rng()
 
 
 def manual_seed(seed: int) -> np.random.Generator:
-    """Reseed the global generator (and return it)."""
+    """Reseed the global generator (and return it). Seeds are integers from -2**63 to
+    2**64 - 1, as in PyTorch, which also maps a negative seed to seed + 2**64."""
     global _generator
-    _generator = np.random.default_rng(seed)
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, (bool, np.bool_)):
+        raise TypeError(f"manual_seed: the seed must be an int, got {type(seed).__name__} "
+                        f"{seed!r}")
+    if not -2**63 <= seed < 2**64:
+        raise ValueError(f"manual_seed: the seed must be in [-2**63, 2**64 - 1], got {seed}")
+    _generator = np.random.default_rng(int(seed) % 2**64)
     return _generator
 
 

@@ -894,11 +894,18 @@ class Tensor:
 
     @torch_names
     def argmax(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return Tensor(np.argmax(self.data, axis=axis, keepdims=keepdims))
+        return self._arg_extreme(np.argmax, "argmax", axis, keepdims)
 
     @torch_names
     def argmin(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return Tensor(np.argmin(self.data, axis=axis, keepdims=keepdims))
+        return self._arg_extreme(np.argmin, "argmin", axis, keepdims)
+
+    def _arg_extreme(self, fn, name: str, axis, keepdims: bool) -> "Tensor":
+        if self.data.size == 0 and (axis is None or self.shape[axis] == 0):
+            where = "" if axis is None else f" along axis {axis}"
+            raise ValueError(f"{name}: the tensor of shape {self.shape} is empty{where}, so it "
+                             "has no largest or smallest element")
+        return Tensor(fn(self.data, axis=axis, keepdims=keepdims))
 
     # ------------------------------------------------------------------ movement
 

@@ -1,4 +1,5 @@
-"""Shared test set-up: hypothesis profiles and the float64 helpers every test file uses.
+"""Shared test set-up: the hypothesis profiles every test file runs under (the float64
+helpers and the PyTorch oracle live in tests/helpers.py).
 
 Profiles: `ci` (derandomized, bounded, no deadline) when CI=true; `fuzz` (many examples) with
 HYPOTHESIS_PROFILE=fuzz; `dev` otherwise.

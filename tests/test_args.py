@@ -79,3 +79,40 @@ def test_pair_arguments_are_checked_alike(make, error, message):
 
 def test_adaptive_pool_keeps_none_in_its_output_size():
     assert tg.functional.adaptive_avg_pool2d(tg.ones(1, 1, 4, 6), (None, 3)).shape == (1, 1, 4, 3)
+
+
+def test_manual_seed_takes_pytorchs_range_and_maps_negative_seeds():
+    assert tg.manual_seed(-1).integers(1 << 30) == tg.manual_seed(2**64 - 1).integers(1 << 30)
+    assert tg.manual_seed(-1).integers(1 << 30) != tg.manual_seed(1).integers(1 << 30)
+    with pytest.raises(ValueError, match=r"manual_seed: the seed must be in \[-2\*\*63"):
+        tg.manual_seed(2**64)
+    with pytest.raises(TypeError, match="manual_seed: the seed must be an int, got bool"):
+        tg.manual_seed(True)
+
+
+def test_argmax_of_an_empty_reduction_is_refused_but_not_of_an_empty_batch():
+    with pytest.raises(ValueError, match=r"argmin: the tensor of shape \(2, 0\) is empty along "
+                                         "axis 1"):
+        tg.zeros(2, 0).argmin(axis=1)
+    assert tg.zeros(0, 3).argmax(axis=1).shape == (0,)   # as in PyTorch: nothing to reduce
+
+
+def test_forward_is_told_whether_it_is_recorded():
+    seen = []
+
+    class Probe(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            seen.append(ctx.is_recording)
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    x = tg.ones(2, requires_grad=True)
+    Probe.apply(x)
+    with tg.no_grad():
+        Probe.apply(x)
+    Probe.apply(tg.ones(2))
+    assert seen == [True, False, False]

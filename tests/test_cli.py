@@ -171,10 +171,10 @@ def test_train_usage_errors(args, message, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--epochs", -3], "epochs must be an integer >= 1, got -3"),
-    (["--batch-size", 0], "batch_size must be an integer >= 1, got 0"),
-    (["--lr", -1], "lr must be a finite number >= 0, got -1.0"),
-    (["--lr", "nan"], "lr must be a finite number >= 0, got nan"),
+    (["--epochs", -3], "--epochs must be an integer >= 1, got -3"),  # the option as typed
+    (["--batch-size", 0], "--batch-size must be an integer >= 1, got 0"),
+    (["--lr", -1], "--lr must be a finite number >= 0, got -1.0"),
+    (["--lr", "nan"], "--lr must be a finite number >= 0, got nan"),
 ])
 def test_train_bad_values(args, message, tmp_path, capsys):
     status, _, err = run(capsys, "train", *args, "--out", tmp_path)

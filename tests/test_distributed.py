@@ -215,5 +215,5 @@ def test_train_workers_starts_mpiexec_itself(tmp_path):
     bad = subprocess.run(command[:-1] + [str(tmp_path / "bad"), "--batch-size", "63"],
                          capture_output=True, text=True, timeout=TIMEOUT,
                          env=dict(env, PYTHONPATH=str(HERE.parent)))
-    assert bad.returncode == 1 and "batch_size 63 does not split evenly over 2 workers" in \
+    assert bad.returncode == 1 and "--batch-size 63 does not split evenly over 2 workers" in \
         bad.stderr and not (tmp_path / "bad").exists()

@@ -182,3 +182,37 @@ def test_feature_maps_have_a_colour_scale_per_layer(tmp_path, monkeypatch):
     assert (tmp_path / "f.png").read_bytes().startswith(PNG)
     assert len(bars) == 3   # the grey input and each layer, each on its own scale
     assert bars[2] == (pytest.approx(maps[1][1].min()), pytest.approx(maps[1][1].max()))
+
+
+def test_cli_names_the_option_of_a_bad_value(tmp_path, fake_data, capsys):
+    status, _, err = run(capsys, "train", "--seed", -5, "--out", tmp_path / "run")
+    assert status == 1 and "error: --seed must be an integer >= 0, got -5" in err
+    status, _, err = run(capsys, "train", "--val-split", 1.5, "--out", tmp_path / "run")
+    assert status == 1 and "error: --val-split must be a fraction in [0, 1)" in err
+
+
+def test_an_unwritable_out_folder_is_found_before_training(tmp_path, fake_data, capsys):
+    (tmp_path / "file").write_text("not a folder")
+    status, _, err = run(capsys, "train", "--out", tmp_path / "file" / "run")
+    assert status == 1 and "--out" in err and "cannot be written" in err
+    assert fake_data == []   # no data was loaded, no epoch was trained
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda s: s.update(epoch="2"), "bad epoch '2'"),
+    (lambda s: s.update(epoch=7), "bad epoch 7"),
+    (lambda s: s["config"].update(optimizer="lbfgs"), "bad run configuration (unknown optimizer"),
+    (lambda s: s.update(history=[]), "the metrics history does not hold one row per finished"),
+])
+def test_a_hand_edited_checkpoint_gives_one_line(tmp_path, fake_data, capsys, edit, message):
+    from tensorgrad import serialization
+    status, _, err = run(capsys, "train", "--epochs", 2, "--batch-size", 16, "--out",
+                         tmp_path / "run")
+    assert status == 0, err
+    state = serialization.load(tmp_path / "run" / CHECKPOINT)
+    edit(state)
+    serialization.save(state, tmp_path / "run" / CHECKPOINT)
+    for argv in (("eval", "--checkpoint", tmp_path / "run"),
+                 ("train", "--out", tmp_path / "run", "--resume")):
+        status, _, err = run(capsys, *argv)
+        assert status == 1 and message in err and len(err.strip().splitlines()) == 1, err

@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -193,7 +194,7 @@ def _train(args) -> int:
         workers = given.get("workers", _run_workers(out) if args.resume else 1)
         if workers > 1 or args.hostfile:
             if not args.resume:
-                TrainConfig(**dict(given, workers=workers))   # bad settings: fail here, once
+                _config(dict(given, workers=workers))   # bad settings: fail here, once
             return _launch(args, workers)
     if args.resume:
         trainer = _resumed(out, given)
@@ -202,12 +203,13 @@ def _train(args) -> int:
             return 0
         print(f"resuming {out} after epoch {trainer.epoch}")
     else:
-        config = TrainConfig(**given)
+        config = _config(given)
         out = out or Path(f"runs/{config.model}-{config.dataset}-"
                           f"{time.strftime('%Y%m%d-%H%M%S')}")
         if (out / CHECKPOINT).exists():
             raise _Exit(f"error: {out} already holds a run; continue it with --resume or "
                         f"choose another --out")
+        _check_writable(out)
         trainer = build_trainer(config, out)
         print(f"training {config.model} on {config.dataset} for {config.epochs} epochs "
               f"({config.optimizer}, lr {config.lr:g}, {config.schedule} schedule, batch "
@@ -232,6 +234,29 @@ def _train(args) -> int:
     print(f"done: test accuracy {100 * history[-1]['test_acc']:.2f}% after {trainer.epoch} "
           f"epochs; {out / CHECKPOINT}, {out / METRICS}, {out / STEPS}{kept}")
     return 0
+
+
+def _config(given: dict) -> TrainConfig:
+    """TrainConfig(**given); a bad value is reported under its option's name (--seed)."""
+    try:
+        return TrainConfig(**given)
+    except ValueError as e:
+        message = str(e)
+        for name in given:
+            if message.startswith(f"{name} "):
+                message = f"--{name.replace('_', '-')}{message[len(name):]}"
+        raise _Exit(f"error: {message}") from None
+
+
+def _check_writable(out: Path) -> None:
+    """Fail before any training if the run folder cannot be created and written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as e:
+        raise _Exit(f"error: --out {out} cannot be written ({e.strerror or e}); choose "
+                    "another folder") from None
 
 
 def _run_workers(out) -> int:

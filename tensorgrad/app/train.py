@@ -135,7 +135,7 @@ class TrainConfig:
                                  f"{', '.join(table)})")
         for name, low in (("epochs", 1), ("batch_size", 1), ("eval_batch_size", 1),
                           ("train_size", 1), ("test_size", 1), ("early_stop", 1),
-                          ("workers", 1)):
+                          ("workers", 1), ("seed", 0)):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or isinstance(value, bool)
                                       or value < low):
@@ -624,6 +624,15 @@ def load_checkpoint(path) -> dict:
         state["config"] = TrainConfig(**state["config"])
     except (TypeError, ValueError) as e:
         raise CheckpointError(f"{path}: bad run configuration ({e})") from None
+    epoch, history = state.get("epoch"), state.get("history")
+    if not (isinstance(epoch, int) and not isinstance(epoch, bool)
+            and 0 <= epoch <= state["config"].epochs):
+        raise CheckpointError(f"{path}: bad epoch {epoch!r} (an integer from 0 to the run's "
+                              f"{state['config'].epochs} epochs)")
+    if not (isinstance(history, (list, tuple)) and len(history) == epoch
+            and all(isinstance(row, dict) for row in history)):
+        raise CheckpointError(f"{path}: the metrics history does not hold one row per finished "
+                              f"epoch ({epoch})")
     return state
 
 

@@ -263,13 +263,13 @@ class Conv2d(Function):
     @staticmethod
     def forward(ctx, x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1):
         g = _geometry(x, weight, bias, stride, padding, dilation, groups)
-        needs = ctx.needs_input_grad
-        if not needs:  # nothing to keep: blocks of images, whose columns stay in cache
+        if not ctx.is_recording:  # nothing to keep: blocks of images, whose columns stay in cache
             outs = [_convolve(block, weight, bias, g._replace(input=block.shape))[0]
                     for block in np.array_split(x, max(1, -(-len(x) // INFERENCE_BLOCK)))]
             return outs[0] if len(outs) == 1 else np.concatenate(outs)
         out, cols, b = _convolve(x, weight, bias, g)
         ctx.geometry, ctx.images_per_product = g, b
+        needs = ctx.needs_input_grad
         ctx.save_for_backward(weight if needs[0] else None, cols if needs[1] else None)
         return out
 

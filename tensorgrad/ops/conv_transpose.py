@@ -71,7 +71,7 @@ class ConvTranspose2d(Function):
         out = np.ascontiguousarray(_input_gradient(x, gx, weight, g))
         if bias is not None:
             out += bias.reshape(1, -1, 1, 1)
-        if ctx.needs_input_grad:
+        if ctx.is_recording:
             ctx.geometry = g
             ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
                                   weight if ctx.needs_input_grad[0] else None)

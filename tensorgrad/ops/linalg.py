@@ -65,7 +65,7 @@ class Linear(Function):
         out = np.matmul(x, weight.T)
         if bias is not None:
             out = np.add(out, bias, out=out if out.dtype == np.result_type(out, bias) else None)
-        if ctx.needs_input_grad:
+        if ctx.is_recording:
             ctx.save_for_backward(x, weight)
             ctx.bias_dtype = None if bias is None else bias.dtype
         return out

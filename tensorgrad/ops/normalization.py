@@ -48,7 +48,7 @@ class BatchNorm(Function):
         if bias is not None:
             shift = bias[:, None]
             out = np.add(out, shift, out=out if out.dtype == np.result_type(out, shift) else None)
-        if ctx.needs_input_grad:
+        if ctx.is_recording:
             ctx.save_for_backward(centered, invstd, weight)
             ctx.x_shape, ctx.x_dtype, ctx.count, ctx.total = x.shape, x.dtype, count, total
             ctx.bias_dtype = None if bias is None else bias.dtype

@@ -158,7 +158,7 @@ class MaxPool2d(Function):
             xp = _pad(x, g, -np.inf)
             out = _maximum(list(_taps(xp, g)))
             saved = (xp, out)
-        if ctx.needs_input_grad:
+        if ctx.is_recording:
             ctx.geometry = g
             ctx.save_for_backward(*saved)
         return out
@@ -186,7 +186,7 @@ class AvgPool2d(Function):
         for view in taps:
             out += view
         out *= np.asarray(1.0 / (g.kernel[0] * g.kernel[1]), x.dtype)
-        if ctx.needs_input_grad:
+        if ctx.is_recording:
             ctx.geometry = g
         return out
 
