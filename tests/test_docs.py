@@ -18,7 +18,7 @@ def python_blocks(page: pathlib.Path) -> str:
 @pytest.mark.parametrize("page", EXECUTED_PAGES)
 def test_page_code_runs(page):
     if page in NEEDS_DATA and not os.environ.get("TENSORGRAD_DATA"):
-        pytest.skip(f"{page} reads MNIST: TENSORGRAD_DATA is not set (and there is no network)")
+        pytest.skip(f"{page} reads MNIST and TENSORGRAD_DATA is not set (it would download the data)")
     source = python_blocks(ROOT / page)
     assert source.count("\n") >= 10, f"{page}: no code found"
     filename = f"<code blocks of {page}>"  # registered so tracebacks and inspect show the code
