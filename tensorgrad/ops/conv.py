@@ -64,6 +64,22 @@ class _Geometry(NamedTuple):
         return self.input[1] // self.groups * self.kernel[0] * self.kernel[1]
 
 
+def _check_kernel_bias_dtypes(op: str, x, weight, bias, k: int, shapes: str) -> None:
+    """The checks conv2d and conv_transpose2d share: a non-empty kernel, a bias of k values
+    (one per output channel), and one floating dtype for input, weight and bias."""
+    kh, kw = weight.shape[2:]
+    if kh == 0 or kw == 0:
+        raise ValueError(f"{op}: the kernel must not be empty, got kernel size {(kh, kw)} "
+                         f"{shapes}")
+    if bias is not None and bias.shape != (k,):
+        raise ValueError(f"{op}: bias must have shape ({k},) for {k} output channels, got "
+                         f"{bias.shape} {shapes}")
+    dtypes = {x.dtype, weight.dtype} | ({bias.dtype} if bias is not None else set())
+    if len(dtypes) > 1 or x.dtype.kind != "f":
+        raise TypeError(f"{op}: input, weight and bias must share one floating dtype, got "
+                        f"{sorted(map(str, dtypes))} {shapes}")
+
+
 def _geometry(x, weight, bias, stride, padding, dilation, groups) -> _Geometry:
     """Validate a conv2d call and work out its geometry; errors name the op and shapes."""
     if x.ndim != 4:
@@ -81,16 +97,7 @@ def _geometry(x, weight, bias, stride, padding, dilation, groups) -> _Geometry:
     if c != cg * groups:
         raise ValueError(f"conv2d: input has {c} channels but weight expects {cg * groups} "
                          f"({cg} per group x {groups} groups) {shapes}")
-    if kh == 0 or kw == 0:
-        raise ValueError(f"conv2d: the kernel must not be empty, got kernel size {(kh, kw)} "
-                         f"{shapes}")
-    if bias is not None and bias.shape != (k,):
-        raise ValueError(f"conv2d: bias must have shape ({k},) for {k} output channels, got "
-                         f"{bias.shape} {shapes}")
-    dtypes = {x.dtype, weight.dtype} | ({bias.dtype} if bias is not None else set())
-    if len(dtypes) > 1 or x.dtype.kind != "f":
-        raise TypeError(f"conv2d: input, weight and bias must share one floating dtype, got "
-                        f"{sorted(map(str, dtypes))} {shapes}")
+    _check_kernel_bias_dtypes("conv2d", x, weight, bias, k, shapes)
     stride = pair(stride, "stride", "conv2d", 1)
     dilation = pair(dilation, "dilation", "conv2d", 1)
     pads = _padding(padding, (kh, kw), dilation, stride)

@@ -12,7 +12,8 @@ import numpy as np
 
 from ..autograd import Function
 from .._args import pair
-from .conv import _columns, _convolve, _Geometry, _input_gradient, _pad
+from .conv import (_columns, _convolve, _Geometry, _input_gradient, _pad,
+                   _check_kernel_bias_dtypes)
 
 __all__ = ["conv_transpose2d", "ConvTranspose2d"]
 
@@ -32,17 +33,8 @@ def _geometry(x, weight, bias, stride, padding, output_padding, dilation, groups
     if c != cin or c % groups:
         raise ValueError(f"{op}: input has {c} channels but weight expects {cin}, which "
                          f"groups={groups} must divide {shapes}")
-    if kh == 0 or kw == 0:
-        raise ValueError(f"{op}: the kernel must not be empty, got kernel size {(kh, kw)} "
-                         f"{shapes}")
     k = cg * groups
-    if bias is not None and bias.shape != (k,):
-        raise ValueError(f"{op}: bias must have shape ({k},) for {k} output channels, got "
-                         f"{bias.shape} {shapes}")
-    dtypes = {x.dtype, weight.dtype} | ({bias.dtype} if bias is not None else set())
-    if len(dtypes) > 1 or x.dtype.kind != "f":
-        raise TypeError(f"{op}: input, weight and bias must share one floating dtype, got "
-                        f"{sorted(map(str, dtypes))} {shapes}")
+    _check_kernel_bias_dtypes(op, x, weight, bias, k, shapes)
     stride, dilation = pair(stride, "stride", op, 1), pair(dilation, "dilation", op, 1)
     padding = pair(padding, "padding", op, 0)
     extra = pair(output_padding, "output_padding", op, 0)
