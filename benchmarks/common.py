@@ -189,6 +189,9 @@ def torch_model(torch, name: str, in_channels: int, num_classes: int, in_feature
     if name == "mlp":
         return nn.Sequential(nn.Flatten(), nn.Linear(in_features, 256), nn.ReLU(),
                              nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, num_classes))
+    if name.startswith("resnet"):
+        from torch_resnets import resnet
+        return resnet(name, num_classes, in_channels)
     raise ValueError(f"no PyTorch twin for model {name}")
 
 
