@@ -247,7 +247,8 @@ def main() -> None:
         kind = str(types[field.name]).split()[0].split("|")[0]
         names = ["--" + field.name.replace("_", "-")] + (["--data-dir"] if field.name ==
                                                            "data_root" else [])
-        parser.add_argument(*names, type=parse.get(kind, str),
+        flag = dict(nargs="?", const=True) if kind == "bool" else {}  # --nesterov [yes|no]
+        parser.add_argument(*names, type=parse.get(kind, str), **flag,
                             choices={"optimizer": list(OPTIMIZERS),
                                      "schedule": SCHEDULES}.get(field.name),
                             default=None if field.name == "lr" else getattr(defaults, field.name))

@@ -84,6 +84,8 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Evenly spaced values in [start, end): int64 for integer arguments."""
+    if step == 0:
+        raise ValueError(f"arange: step must not be zero (start {start}, end {end})")
     return _new("arange", as_array(np.arange(start, end, step), dtype), device, requires_grad)
 
 
@@ -94,6 +96,8 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: boo
 
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """The (n, m) identity matrix (m defaults to n)."""
+    n, m = _args.shape((n, n if m is None else m), "eye")
     return _new("eye", np.eye(n, m, dtype=_dtype(dtype, "eye")), device, requires_grad)
 
 

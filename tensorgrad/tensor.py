@@ -679,11 +679,13 @@ class Tensor:
 
     @torch_names
     def any(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return Tensor(np.any(self.data, axis=axis, keepdims=keepdims))
+        axes = _args.axes(axis, self.ndim, "any")
+        return Tensor(np.any(self.data, axis=axes, keepdims=keepdims))
 
     @torch_names
     def all(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return Tensor(np.all(self.data, axis=axis, keepdims=keepdims))
+        axes = _args.axes(axis, self.ndim, "all")
+        return Tensor(np.all(self.data, axis=axes, keepdims=keepdims))
 
     # ------------------------------------------------------------------ unary math
 
@@ -842,7 +844,8 @@ class Tensor:
 
     @torch_names
     def mean(self, axis=None, keepdims: bool = False):
-        return self.sum(axis, keepdims) / self._count(axis)
+        count = self._count(axis)  # first: a bad axis is reported as mean's
+        return self.sum(axis, keepdims) / count
 
     def var(self, axis=None, keepdims=None, ddof=None, *, dim=None, keepdim=None,
             unbiased=None, correction=None):
