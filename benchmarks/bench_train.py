@@ -1,8 +1,9 @@
 """Training-step and inference speed, tensorgrad vs PyTorch CPU, each in its own fresh process.
 
 LeNet-5 training steps (forward, cross-entropy, backward, SGD with momentum) at batch 32, 64
-and 128 and inference at batch 1000; one training step of `mnist_cnn` and `cifar_cnn` at
-batch 64. Same architectures (PyTorch twins with the same parameter names), same data shapes,
+and 128 and inference at batch 1000; one training step of `mnist_cnn` at batch 64, of
+`cifar_cnn` at batch 64 and 128 (the batch of the CIFAR-10 recipe in docs/training.md) and of
+`resnet20` at batch 128. Same architectures (PyTorch twins with the same parameter names), same data shapes,
 float32.
 
 Every measurement is a fresh process (`measure_step.py`) with a copy of your environment and
@@ -13,7 +14,7 @@ the per-pair ratios, shown with their min-max. The per-core columns repeat this 
 thread each: OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=1 set before NumPy loads for
 tensorgrad, `torch.set_num_threads(1)` for PyTorch.
 
-    python benchmarks/bench_train.py            # all rows, 3 pairs: about 4-6 minutes
+    python benchmarks/bench_train.py            # all rows, 3 pairs: about 7-9 minutes
     python benchmarks/bench_train.py --pairs 5  # steadier, longer
     python benchmarks/bench_train.py --quick    # LeNet-5 at batch 64 only
     python benchmarks/bench_train.py --no-per-core
@@ -36,7 +37,7 @@ MEASURE = str(HERE / "measure_step.py")
 # (model, batch, pass)
 CASES = [("lenet5", 32, "train"), ("lenet5", 64, "train"), ("lenet5", 128, "train"),
          ("lenet5", 1000, "inference"), ("mnist_cnn", 64, "train"),
-         ("cifar_cnn", 64, "train")]
+         ("cifar_cnn", 64, "train"), ("cifar_cnn", 128, "train"), ("resnet20", 128, "train")]
 FRAMEWORKS = ("tensorgrad", "torch")
 
 

@@ -19,7 +19,8 @@ import time
 
 from common import limit_numpy_to_one_thread, torch_model
 
-MODELS = {"lenet5": (1, 28), "mnist_cnn": (1, 28), "cifar_cnn": (3, 32)}  # channels, side
+# channels, side
+MODELS = {"lenet5": (1, 28), "mnist_cnn": (1, 28), "cifar_cnn": (3, 32), "resnet20": (3, 32)}
 WARMUP = 3
 MIN_STEPS = 5
 
