@@ -38,13 +38,18 @@ def _images_per_product(per_product: str):
     return choose
 
 
-@pytest.mark.parametrize("per_product", ["one", "half", "all"])
+@pytest.mark.parametrize("per_product", ["one", "half", "all", "blocks"])
 @given(cfg=tst.conv2d_configs(), seed=st.integers(0, 2**16))
 def test_conv2d_matches_torch(per_product, cfg, seed):
-    """Every layout of the matrix products: one per image, per group of images, shared."""
+    """Every layout of the matrix products: one per image, per group of images, shared, and
+    shared within blocks of 2 images whose columns backward makes again (the last block
+    shorter when N is odd)."""
     torch = pytest.importorskip("torch")
     kwargs = cfg["kwargs"]
     with pytest.MonkeyPatch.context() as patch:
+        if per_product == "blocks":
+            patch.setattr(conv_module, "_training_block", lambda g, k, bias: 2)
+            per_product = "all"
         patch.setattr(conv_module, "_images_per_product", _images_per_product(per_product))
         assert_matches_torch(lambda *t: conv2d(*t, **kwargs),
                              lambda *t: torch.nn.functional.conv2d(*t, **kwargs),
