@@ -9,7 +9,9 @@ share a product in groups, and big ones all in one (`_images_per_product`), at t
 transpose. With a bias, each group's columns get one more row of ones and W one more column
 holding the bias: the bias rides along in the product, and its gradient comes out of dW's.
 When nothing is recorded (inference), the images go by blocks of at most INFERENCE_BLOCK, so
-that the columns stay small and in cache.
+that the columns stay small and in cache. When recording, a shared product with few output
+channels (bound by reading its columns) also goes by blocks of images, and backward makes
+each block's columns again instead of keeping them all (`_training_block`).
 
 Backward: (dW | db) = the batch sum of cols @ grad^T; dX = col2im(W^T @ grad), kh * kw adds
 into a zero-padded buffer: for stride 1 (and more columns than output channels) each add is
