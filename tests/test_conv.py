@@ -48,7 +48,7 @@ def test_conv2d_matches_torch(per_product, cfg, seed):
     kwargs = cfg["kwargs"]
     with pytest.MonkeyPatch.context() as patch:
         if per_product == "blocks":
-            patch.setattr(conv_module, "_training_block", lambda g, k, bias: 2)
+            patch.setattr(conv_module, "_training_block", lambda *geometry: 2)
             per_product = "all"
         patch.setattr(conv_module, "_images_per_product", _images_per_product(per_product))
         assert_matches_torch(lambda *t: conv2d(*t, **kwargs),
@@ -87,6 +87,25 @@ def test_images_per_product(x_shape, k, expected):
     x, w = np.empty(x_shape, np.float32), np.empty((k, x_shape[1], 5, 5), np.float32)
     g = conv_module._geometry(x, w, None, 1, 0 if x_shape[2] < 16 else 2, 1, 1)
     assert conv_module._images_per_product(g, k) == expected
+
+
+@pytest.mark.parametrize("x_shape, k, groups, expected", [
+    ((128, 16, 32, 32), 16, 1, 7),      # ResNet-20 stage 1: 75 MB of columns, 7 images in 4 MiB
+    ((128, 32, 16, 16), 32, 1, 14),     # stage 2: 288 rows of 256 pixels an image
+    ((128, 32, 16, 16), 64, 1, 128),    # cifar_cnn c2: 64 channels, arithmetic-bound, whole
+    ((128, 64, 16, 16), 128, 2, 128),   # 64 channels per group: whole
+    ((128, 64, 16, 16), 64, 2, 14),     # 32 per group: blocks
+    ((64, 6, 14, 14), 16, 1, 64),       # LeNet c2: 4 images per product, nothing to block
+    ((4, 16, 32, 32), 16, 1, 4),        # columns under 4 MiB (2.4 MB)
+])
+def test_training_block_only_for_thin_shared_products(x_shape, k, groups, expected):
+    x = np.empty(x_shape, np.float32)
+    w = np.empty((k, x_shape[1] // groups, 3, 3), np.float32)
+    g = conv_module._geometry(x, w, None, 1, 1, 1, groups)
+    assert conv_module._training_block(g, k, False, 4) == expected
+    if expected < x_shape[0]:   # the largest block whose columns fit
+        size = g.rows * x_shape[2] * x_shape[3] * 4
+        assert expected * size <= conv_module.TRAINING_COLUMN_BYTES < (expected + 1) * size
 
 
 def test_conv2d_without_recording_goes_by_blocks_of_images(monkeypatch):

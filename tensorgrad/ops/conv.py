@@ -258,12 +258,12 @@ BLOCKED_MAX_CHANNELS = 64
 TRAINING_COLUMN_BYTES = 2**22
 
 
-def _training_block(g: _Geometry, k: int, bias: bool) -> int:
+def _training_block(g: _Geometry, k: int, bias: bool, itemsize: int) -> int:
     """Images per block for a recorded convolution: all of them, or fewer when the images
     share one product, its columns take more than TRAINING_COLUMN_BYTES and it has fewer
     than BLOCKED_MAX_CHANNELS output channels per group."""
     n, pixels = g.input[0], g.out[0] * g.out[1]
-    size = (g.rows + bias) * pixels * np.dtype(np.float32).itemsize  # one image's columns
+    size = (g.rows + bias) * pixels * itemsize  # one image's columns
     if k // g.groups >= BLOCKED_MAX_CHANNELS or _images_per_product(g, k) < n or \
             n * size <= TRAINING_COLUMN_BYTES:
         return n
@@ -299,7 +299,7 @@ class Conv2d(Function):
                     for block in np.array_split(x, max(1, -(-len(x) // INFERENCE_BLOCK)))]
             return outs[0] if len(outs) == 1 else np.concatenate(outs)
         needs = ctx.needs_input_grad
-        block = _training_block(g, weight.shape[0], bias is not None)
+        block = _training_block(g, weight.shape[0], bias is not None, x.dtype.itemsize)
         ctx.geometry, ctx.block = g, block
         if block < len(x):  # columns too big to keep: made again, block by block, in backward
             ctx.save_for_backward(weight, x)
