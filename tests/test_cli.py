@@ -278,6 +278,16 @@ def test_eval_of_weights_that_do_not_fit_the_model(trained, capsys):
     assert status == 1 and "size mismatch for fc3.weight" in err
 
 
+def test_eval_of_a_checkpoint_trained_by_several_workers(trained, capsys):
+    """eval runs in one process whatever number of workers trained the checkpoint."""
+    _, before, _ = run(capsys, "eval", "--checkpoint", trained)
+    state = serialization.load(trained / CHECKPOINT)
+    state["config"]["workers"] = 2
+    serialization.save(state, trained / CHECKPOINT)
+    status, out, err = run(capsys, "eval", "--checkpoint", trained)
+    assert status == 0 and err == "" and out == before
+
+
 # ---------------------------------------------------------------------------- plots
 
 

@@ -316,7 +316,8 @@ def _restore(args, batch_size: int = 1000):
     """(model in eval mode, config, test loader, epoch) of a checkpoint; the test set is
     used whole."""
     state = load_checkpoint(args.checkpoint)
-    config = dataclasses.replace(state["config"], test_size=None, eval_batch_size=batch_size)
+    config = dataclasses.replace(state["config"], test_size=None, eval_batch_size=batch_size,
+                                 workers=1)   # one process, however many trained it
     if args.data_root is not None:
         config.data_root = args.data_root
     test_set = load_dataset(config, train=False)
