@@ -12,6 +12,7 @@ of the median of --repeats steps, in ms.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import time
 
@@ -61,19 +62,15 @@ def main() -> None:
               " | ".join(f"{statistics.median(v):.1f}" for v in ms.values()) + " |", flush=True)
 
 
-class _blocks:
-    """Context: blocks of `limit` column bytes for any number of channels (None: whole)."""
-
-    def __init__(self, limit):
-        self.limit = limit
-
-    def __enter__(self):
-        self.saved = conv.TRAINING_COLUMN_BYTES, conv.BLOCKED_MAX_CHANNELS
-        conv.TRAINING_COLUMN_BYTES = self.limit or 2**62
-        conv.BLOCKED_MAX_CHANNELS = 2**62
-
-    def __exit__(self, *exc):
-        conv.TRAINING_COLUMN_BYTES, conv.BLOCKED_MAX_CHANNELS = self.saved
+@contextlib.contextmanager
+def _blocks(limit):
+    """Blocks of `limit` column bytes for any number of channels (None: whole)."""
+    saved = conv.TRAINING_COLUMN_BYTES, conv.BLOCKED_MAX_CHANNELS
+    conv.TRAINING_COLUMN_BYTES, conv.BLOCKED_MAX_CHANNELS = limit or 2**62, 2**62
+    try:
+        yield
+    finally:
+        conv.TRAINING_COLUMN_BYTES, conv.BLOCKED_MAX_CHANNELS = saved
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 LeNet-5 training steps (forward, cross-entropy, backward, SGD with momentum) at batch 32, 64
 and 128 and inference at batch 1000; one training step of `mnist_cnn` at batch 64, of
 `cifar_cnn` at batch 64 and 128 (the batch of the CIFAR-10 recipe in docs/training.md) and of
-`resnet20` at batch 128. Same architectures (PyTorch twins with the same parameter names), same data shapes,
-float32.
+`resnet20` at batch 128. Same architectures (PyTorch twins with the same parameter names),
+same data shapes, float32.
 
 Every measurement is a fresh process (`measure_step.py`) with a copy of your environment and
 the framework's defaults: PyTorch with its default threads and environment, tensorgrad as

@@ -251,9 +251,9 @@ def _flat_input_gradient(grad: np.ndarray, weight: np.ndarray, g: _Geometry) -> 
 # A recorded convolution whose images share one product with fewer than
 # BLOCKED_MAX_CHANNELS output channels per group (a product bound by reading its columns, not
 # by arithmetic) goes by blocks of images whose columns take at most TRAINING_COLUMN_BYTES,
-# so they stay in cache, and backward makes them again instead of keeping them. Measured on
-# the 2-core AMD EPYC at batch 128, forward + backward: ResNet-20's 16-channel 3x3 conv 44 ->
-# 29 ms, its 32-channel one 33 -> 28 ms; 64 and 128 channels were slower blocked.
+# so they stay in cache, and backward makes them again instead of keeping them: ResNet-20's
+# 16- and 32-channel 3x3 convs 1.6x and 1.2x faster at batch 128; for 64 channels two runs
+# disagreed (docs/performance.md, `bench_conv_blocks.py`).
 BLOCKED_MAX_CHANNELS = 64
 TRAINING_COLUMN_BYTES = 2**22
 
@@ -288,6 +288,13 @@ def _convolve(x, weight, bias, g: _Geometry) -> tuple:
     return out, cols, b
 
 
+def _convolve_by_blocks(x, weight, bias, g: _Geometry, block: int) -> np.ndarray:
+    """The convolution of x, `block` images at a time (the columns are not kept)."""
+    outs = [_convolve(x[i:i + block], weight, bias, g._replace(input=x[i:i + block].shape))[0]
+            for i in range(0, max(len(x), 1), block)]
+    return outs[0] if len(outs) == 1 else np.concatenate(outs)
+
+
 class Conv2d(Function):
     """conv2d as a primitive: inputs x, weight and optionally bias; see `conv2d`."""
 
@@ -295,17 +302,13 @@ class Conv2d(Function):
     def forward(ctx, x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1):
         g = _geometry(x, weight, bias, stride, padding, dilation, groups)
         if not ctx.is_recording:  # nothing to keep: blocks of images, whose columns stay in cache
-            outs = [_convolve(block, weight, bias, g._replace(input=block.shape))[0]
-                    for block in np.array_split(x, max(1, -(-len(x) // INFERENCE_BLOCK)))]
-            return outs[0] if len(outs) == 1 else np.concatenate(outs)
+            return _convolve_by_blocks(x, weight, bias, g, INFERENCE_BLOCK)
         needs = ctx.needs_input_grad
         block = _training_block(g, weight.shape[0], bias is not None, x.dtype.itemsize)
         ctx.geometry, ctx.block = g, block
         if block < len(x):  # columns too big to keep: made again, block by block, in backward
             ctx.save_for_backward(weight, x)
-            return np.concatenate([_convolve(x[i:i + block], weight, bias,
-                                             g._replace(input=x[i:i + block].shape))[0]
-                                   for i in range(0, len(x), block)])
+            return _convolve_by_blocks(x, weight, bias, g, block)
         out, cols, b = _convolve(x, weight, bias, g)
         ctx.images_per_product = b
         ctx.save_for_backward(weight if needs[0] else None, cols if needs[1] else None)
