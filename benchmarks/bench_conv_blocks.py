@@ -3,11 +3,12 @@
 The choice `tensorgrad.ops.conv` makes for recorded convolutions whose images share one
 matrix product: keep all their columns (whole), or go by blocks of images whose columns take
 at most TRAINING_COLUMN_BYTES and make them again in backward (blocks). Shapes: ResNet-20's
-3x3 convolutions (16, 32 and 64 channels) and `cifar_cnn`'s c2 and c3, at batch 128. The
-settings alternate in one process over --rounds rounds; each figure is the median over rounds
-of the median of --repeats steps, in ms.
+3x3 convolutions (16, 32 and 64 channels), `cifar_cnn`'s c2 and c3 and `mnist_cnn`'s, at
+batch --batch (128, the CIFAR recipe's; `bench_train.py` also times 64). The settings
+alternate in one process over --rounds rounds; each figure is the median over rounds of the
+median of --repeats steps, in ms.
 
-    python benchmarks/bench_conv_blocks.py [--rounds 3] [--repeats 3]
+    python benchmarks/bench_conv_blocks.py [--batch 128] [--rounds 3] [--repeats 3]
 """
 from __future__ import annotations
 
@@ -22,11 +23,11 @@ import tensorgrad as tg
 import tensorgrad.functional as F
 from tensorgrad.ops import conv
 
-# name, (N, C, H, W), output channels
-SHAPES = [("ResNet-20 stage 1", (128, 16, 32, 32), 16),
-          ("ResNet-20 stage 2", (128, 32, 16, 16), 32),
-          ("ResNet-20 stage 3", (128, 64, 8, 8), 64),
-          ("cifar_cnn c2", (128, 32, 16, 16), 64), ("cifar_cnn c3", (128, 64, 8, 8), 128)]
+# name, (C, H, W) of one image, output channels
+SHAPES = [("ResNet-20 stage 1", (16, 32, 32), 16), ("ResNet-20 stage 2", (32, 16, 16), 32),
+          ("ResNet-20 stage 3", (64, 8, 8), 64),
+          ("cifar_cnn c2", (32, 16, 16), 64), ("cifar_cnn c3", (64, 8, 8), 128),
+          ("mnist_cnn c2", (32, 14, 14), 64), ("mnist_cnn c3", (64, 7, 7), 64)]
 # column bytes per block; None: whole (blocks off), whatever the channels
 SETTINGS = {"whole": None, "blocks of 8 MiB": 2**23, "blocks of 4 MiB": 2**22,
             "blocks of 2 MiB": 2**21}
@@ -48,11 +49,13 @@ def step_ms(shape, k: int, repeats: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     print("| shape | " + " | ".join(SETTINGS) + " |\n|---|" + "---|" * len(SETTINGS))
-    for name, shape, k in SHAPES:
+    for name, image, k in SHAPES:
+        shape = (args.batch, *image)
         ms = {setting: [] for setting in SETTINGS}
         for _ in range(args.rounds):
             for setting, limit in SETTINGS.items():

@@ -3,12 +3,14 @@ it: the framework's default environment and threads, or one thread with --thread
 
     python benchmarks/measure_step.py tensorgrad lenet5 64 train [--threads 1] [--seconds 1]
     python benchmarks/measure_step.py torch cifar_cnn 64 train
+    python benchmarks/measure_step.py tensorgrad cifar_cnn 64 train --profile 10
 
 Prints one JSON line: the median ms per step over at least --seconds of steps (after three
 warm-up steps), the steps timed and the threads asked for. A training step is forward,
 cross-entropy, backward and SGD with momentum; inference is a forward pass under no_grad in
 eval mode. Synthetic data (uniform images, random labels), float32. `bench_train.py` runs
-this script in a fresh process per measurement.
+this script in a fresh process per measurement. --profile N (tensorgrad) instead prints
+`tg.profile()`'s table of N steps after the warm-up: where a step's time goes, op by op.
 """
 from __future__ import annotations
 
@@ -80,6 +82,18 @@ def median_step_ms(step, seconds: float) -> tuple[float, int]:
     return 1e3 * statistics.median(times), len(times)
 
 
+def profile_steps(step, steps: int):
+    """tg.profile() of `steps` steps, after the warm-up."""
+    import tensorgrad as tg
+
+    for _ in range(WARMUP):
+        step()
+    with tg.profile() as prof:
+        for _ in range(steps):
+            step()
+    return prof
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("framework", choices=["tensorgrad", "torch"])
@@ -89,7 +103,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, choices=[1],
                         help="1: one thread (default: the framework's default)")
     parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--profile", type=int, metavar="STEPS",
+                        help="tensorgrad: print tg.profile()'s table of STEPS steps instead")
     args = parser.parse_args()
+    if args.profile and args.framework != "tensorgrad":
+        parser.error("--profile profiles tensorgrad (PyTorch has torch.profiler)")
     if args.threads and args.framework == "tensorgrad":
         limit_numpy_to_one_thread()  # before NumPy loads, as a user would
     import numpy as np
@@ -100,6 +118,9 @@ def main() -> None:
     y = rng.integers(0, 10, args.batch)
     step = tensorgrad_step(x, y, args.model, args.mode) if args.framework == "tensorgrad" \
         else torch_step(x, y, args.model, args.mode, args.threads)
+    if args.profile:
+        print(profile_steps(step, args.profile))
+        return
     ms, steps = median_step_ms(step, args.seconds)
     print(json.dumps({"ms": ms, "steps": steps, "threads": args.threads or "default"}))
 
