@@ -17,6 +17,7 @@ tensorgrad, `torch.set_num_threads(1)` for PyTorch.
     python benchmarks/bench_train.py            # all rows, 3 pairs: about 7-9 minutes
     python benchmarks/bench_train.py --pairs 5  # steadier, longer
     python benchmarks/bench_train.py --quick    # LeNet-5 at batch 64 only
+    python benchmarks/bench_train.py --models mnist_cnn cifar_cnn   # these models' rows only
     python benchmarks/bench_train.py --no-per-core
 
 Writes benchmarks/results/bench_train.md (and bench_train.png when matplotlib is installed).
@@ -133,12 +134,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=1.0,
                         help="timed steps per measurement, at least (default 1)")
     parser.add_argument("--quick", action="store_true", help="LeNet-5 at batch 64 only")
+    parser.add_argument("--models", nargs="+", choices=list(dict.fromkeys(c[0] for c in CASES)),
+                        help="only these models' rows")
     parser.add_argument("--no-per-core", dest="per_core", action="store_false",
                         help="skip the one-thread columns (half the time)")
     args = parser.parse_args()
     if not version("torch"):
         raise SystemExit("PyTorch is not installed: pip install torch")
     cases = CASES[1:2] if args.quick else CASES
+    cases = [case for case in cases if not args.models or case[0] in args.models]
     start, load_start = time.perf_counter(), load_average()
     print(f"{machine()}\n{header(args.per_core)}", flush=True)
     rows = []
