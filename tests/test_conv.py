@@ -76,6 +76,21 @@ def test_conv2d_larger_shapes_match_torch(kwargs, per_product, monkeypatch):
                          lambda *t: torch.nn.functional.conv2d(*t, **kwargs), arrays)
 
 
+@pytest.mark.parametrize("kernel, dilation", [((3, 4), (1, 1)), ((2, 3), (3, 1)),
+                                              ((4, 2), (1, 2))])
+def test_conv2d_uneven_same_padding_matches_torch(kernel, dilation):
+    """padding="same" with an even reach puts one more row or column of padding at the end:
+    the stride-1 input gradient, whose planes share padding between neighbours, must keep
+    each plane's gradient out of the next one's (here in rows, in columns, and in both)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    arrays = [rng.standard_normal((3, 5, 7, 6)), rng.standard_normal((4, 5, *kernel)),
+              rng.standard_normal(4)]
+    kwargs = dict(padding="same", dilation=dilation)
+    assert_matches_torch(lambda *t: conv2d(*t, **kwargs),
+                         lambda *t: torch.nn.functional.conv2d(*t, **kwargs), arrays)
+
+
 @pytest.mark.parametrize("x_shape, k, expected", [
     ((64, 1, 28, 28), 6, 1),     # LeNet c1: 784 output pixels, one image per product
     ((64, 6, 14, 14), 16, 4),    # LeNet c2: 100 pixels, 4 images give 400 columns
