@@ -250,15 +250,16 @@ def _flat_input_gradient(grad: np.ndarray, weight: np.ndarray, g: _Geometry) -> 
             start = i * dh * q + j * dw
             flat[start:start + groups * size].reshape(groups, size)[...] += dcols[:, i, j]
     dxp = flat[:groups * size].reshape(c, n, p, q).transpose(1, 0, 2, 3)
-    return dxp[:, :, top:top + h, left:left + w]
+    return _unpad(dxp, g)  # top-left offsets only: any pitch
 
 
 # A recorded convolution whose images share one product with fewer than
 # BLOCKED_MAX_CHANNELS output channels per group (a product bound by reading its columns, not
 # by arithmetic) goes by blocks of images whose columns take at most TRAINING_COLUMN_BYTES,
 # so they stay in cache, and backward makes them again instead of keeping them: ResNet-20's
-# 16- and 32-channel 3x3 convs 1.6x and 1.2x faster at batch 128; for 64 channels two runs
-# disagreed (docs/performance.md, `bench_conv_blocks.py`).
+# 16- and 32-channel 3x3 convs 1.6x and 1.2x faster at batch 128; for 64 channels or more,
+# within 4% either way at batch 64 and disputed at 128 (docs/performance.md,
+# `bench_conv_blocks.py`).
 BLOCKED_MAX_CHANNELS = 64
 TRAINING_COLUMN_BYTES = 2**22
 
